@@ -1,0 +1,406 @@
+// Package atlas is a small client for the MongoDB Atlas Admin API's Cloud
+// Backup snapshot export jobs. It owns HTTP, authentication (HTTP Digest API
+// keys or OAuth 2.0 service accounts), paging, retries and Atlas's error
+// envelope, and has no Terraform imports: the provider only maps its results.
+package atlas
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/mongodb-forks/digest"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// API versions the client speaks.
+const (
+	APIVersionV2 = "v2"
+	APIVersionV1 = "v1.0"
+)
+
+// Defaults, exported so that the provider documents the same numbers it uses.
+const (
+	DefaultBaseURL               = "https://cloud.mongodb.com"
+	DefaultMaxRetries            = 4
+	DefaultRequestTimeout        = 60 * time.Second
+	DefaultMaxConcurrentRequests = 8
+	// MaxItemsPerPage is the API's maximum page size; fewer pages mean fewer
+	// round trips, and each costs two with HTTP Digest.
+	MaxItemsPerPage = 500
+	// MediaTypeV2 is the only versioned media type the export job operations have.
+	MediaTypeV2 = "application/vnd.atlas.2023-01-01+json"
+	// MediaTypeV1 is what the deprecated v1.0 API speaks.
+	MediaTypeV1 = "application/json"
+)
+
+// Logger receives the client's diagnostics. The provider adapts it to tflog
+// (which masks secrets); a nil Logger discards everything. The client never
+// passes credentials or headers to it.
+type Logger interface {
+	Debug(ctx context.Context, msg string, fields map[string]any)
+	Warn(ctx context.Context, msg string, fields map[string]any)
+}
+
+// Config configures a Client. Zero values take the defaults above.
+type Config struct {
+	BaseURL string
+	// PublicKey and PrivateKey are an Atlas programmatic API key (HTTP Digest).
+	PublicKey  string
+	PrivateKey string
+	// ClientID and ClientSecret are an Atlas service account (OAuth 2.0 client
+	// credentials). Set either the key pair or the service account.
+	ClientID     string
+	ClientSecret string
+	// APIVersion is APIVersionV2 (default) or APIVersionV1.
+	APIVersion string
+	// MaxRetries is the number of retries after the first attempt; negative
+	// means none.
+	MaxRetries     int
+	RequestTimeout time.Duration
+	// MaxConcurrentRequests bounds the pages in flight; 1 reads sequentially.
+	MaxConcurrentRequests int
+	// ItemsPerPage is the page size, 1 to MaxItemsPerPage (default).
+	ItemsPerPage int
+	UserAgent    string
+	Logger       Logger
+	// RetryWaitMin and RetryWaitMax bound the exponential backoff used when
+	// Atlas sends no Retry-After (defaults 1s and 30s).
+	RetryWaitMin time.Duration
+	RetryWaitMax time.Duration
+	// Transport, when set, replaces the tuned transport (tests use it to count
+	// connections).
+	Transport http.RoundTripper
+}
+
+// Client reads export jobs from Atlas. It is safe for concurrent use and is
+// meant to live as long as the provider, so that connections are reused.
+type Client struct {
+	baseURL      *url.URL
+	apiVersion   string
+	mediaType    string
+	userAgent    string
+	itemsPerPage int
+	concurrency  int
+	logger       Logger
+	api          *retryablehttp.Client
+}
+
+// ErrNoCredentials is returned by New when neither a key pair nor a service
+// account is configured.
+var ErrNoCredentials = errors.New("no Atlas credentials")
+
+// New builds a Client. It makes no request.
+func New(cfg Config) (*Client, error) {
+	base, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	switch cfg.APIVersion {
+	case "":
+		cfg.APIVersion = APIVersionV2
+	case APIVersionV2, APIVersionV1:
+	default:
+		return nil, fmt.Errorf("unsupported API version %q: use %q or %q", cfg.APIVersion, APIVersionV2, APIVersionV1)
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.MaxConcurrentRequests <= 0 {
+		cfg.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	}
+	if cfg.ItemsPerPage <= 0 || cfg.ItemsPerPage > MaxItemsPerPage {
+		cfg.ItemsPerPage = MaxItemsPerPage
+	}
+	if cfg.MaxRetries < 0 {
+		cfg.MaxRetries = 0
+	}
+	if cfg.RetryWaitMin <= 0 {
+		cfg.RetryWaitMin = time.Second
+	}
+	if cfg.RetryWaitMax < cfg.RetryWaitMin {
+		cfg.RetryWaitMax = max(30*time.Second, cfg.RetryWaitMin)
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "terraform-provider-atlasexports"
+	}
+
+	transport := cfg.Transport
+	if transport == nil {
+		transport = newTransport(cfg.MaxConcurrentRequests)
+	}
+
+	c := &Client{
+		baseURL:      base,
+		apiVersion:   cfg.APIVersion,
+		mediaType:    MediaTypeV2,
+		userAgent:    cfg.UserAgent,
+		itemsPerPage: cfg.ItemsPerPage,
+		concurrency:  cfg.MaxConcurrentRequests,
+		logger:       cfg.Logger,
+	}
+	if cfg.APIVersion == APIVersionV1 {
+		c.mediaType = MediaTypeV1
+	}
+
+	var authenticated http.RoundTripper
+	switch {
+	case cfg.PublicKey != "" && cfg.PrivateKey != "":
+		// Every attempt passes through digest: it fetches the challenge and
+		// answers it, so a retry after a rotated nonce authenticates afresh.
+		authenticated = digest.NewTransportWithHTTPRoundTripper(cfg.PublicKey, cfg.PrivateKey, transport)
+	case cfg.ClientID != "" && cfg.ClientSecret != "":
+		// The token call gets the same retries and per-attempt timeout as
+		// the API calls, and runs on the same connections.
+		tokenHTTP := c.newRetryClient(&http.Client{Transport: transport, Timeout: cfg.RequestTimeout, CheckRedirect: c.checkRedirect}, cfg)
+		tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, tokenHTTP.StandardClient())
+		cc := clientcredentials.Config{
+			ClientID:     cfg.ClientID,
+			ClientSecret: cfg.ClientSecret,
+			TokenURL:     base.JoinPath("api", "oauth", "token").String(),
+			AuthStyle:    oauth2.AuthStyleInHeader,
+		}
+		// Renew a minute early so that a long paged read never carries a
+		// token that expires mid-walk.
+		source := oauth2.ReuseTokenSourceWithExpiry(nil, cc.TokenSource(tokenCtx), time.Minute)
+		authenticated = &oauth2.Transport{Source: source, Base: transport}
+	default:
+		return nil, ErrNoCredentials
+	}
+
+	c.api = c.newRetryClient(&http.Client{
+		Transport:     authenticated,
+		Timeout:       cfg.RequestTimeout, // per attempt, body included
+		CheckRedirect: c.checkRedirect,
+	}, cfg)
+	return c, nil
+}
+
+// ParseBaseURL checks that raw is an absolute http(s) URL, and that plain
+// http is used only towards a loopback host: credentials and job data must
+// not cross a network in clear text. An empty raw means DefaultBaseURL.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		raw = DefaultBaseURL
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("base URL %q does not parse: %w", raw, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("base URL %q is not an absolute http(s) URL such as %q", raw, DefaultBaseURL)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("base URL must not carry credentials; use the key or service account attributes instead")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("base URL %q must not have a query or fragment", raw)
+	}
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("base URL %q uses plain http towards a host that is not loopback; use https (http is allowed only for 127.0.0.0/8, ::1 and localhost)", raw)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
+}
+
+// IsLoopback reports whether host is localhost or a loopback IP address.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// newTransport is the one transport a Client keeps for its lifetime: enough
+// idle connections for every page in flight, HTTP/2 when the server offers
+// it, and TLS verification always on.
+func newTransport(concurrency int) *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   30 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   max(2*concurrency, 16),
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+}
+
+// checkRedirect follows a redirect only to the same scheme and host: digest
+// would otherwise answer another host's challenge with our key, and oauth2
+// would hand it the bearer token.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
+		return fmt.Errorf("refusing to follow a redirect from %s to another host (%s): credentials are only sent to the configured base_url",
+			first.Host, req.URL.Host)
+	}
+	return nil
+}
+
+func (c *Client) newRetryClient(httpClient *http.Client, cfg Config) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:      httpClient,
+		RetryWaitMin:    cfg.RetryWaitMin,
+		RetryWaitMax:    cfg.RetryWaitMax,
+		RetryMax:        cfg.MaxRetries,
+		CheckRetry:      checkRetry,
+		Backoff:         backoff,
+		ErrorHandler:    finalError,
+		RequestLogHook:  c.logAttempt,
+		ResponseLogHook: c.logResponse,
+	}
+}
+
+// retryableStatus lists the answers worth another attempt: rate limiting and
+// the failures of Atlas or a proxy in front of it. Everything else (400, 401,
+// 403, 404, ...) will not change by asking again.
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// checkRetry is the retry policy. err is either a transport error or the
+// error of the response handler that decodes the body within the attempt.
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		var apiErr *APIError
+		var bodyErr *ResponseBodyError
+		var tokenErr *oauth2.RetrieveError
+		switch {
+		case errors.As(err, &apiErr), errors.As(err, &tokenErr):
+			return false, err
+		case errors.As(err, &bodyErr):
+			// A body cut short is a network failure; a complete body
+			// that is not JSON will not improve on a retry.
+			return bodyErr.transient(), err
+		}
+		// Transport errors: resets, EOF, timeouts. retryablehttp's own policy
+		// knows the ones that are permanent (bad scheme, untrusted TLS cert).
+		return retryablehttp.ErrorPropagatedRetryPolicy(ctx, resp, err)
+	}
+	if retryableStatus(resp.StatusCode) {
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if t := throttleFrom(ctx); t != nil {
+				t.throttle()
+			}
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// backoff honours Retry-After (seconds or an HTTP date) on 429 and 503,
+// otherwise waits exponentially with jitter, bounded by RetryWaitMax.
+func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) &&
+		resp.Header.Get("Retry-After") != "" {
+		// DefaultBackoff parses the header; a malformed one falls back to
+		// plain exponential backoff, which the jitter below does not apply to.
+		return min(retryablehttp.DefaultBackoff(minWait, maxWait, attempt, resp), maxRetryAfter)
+	}
+	wait := retryablehttp.DefaultBackoff(minWait, maxWait, attempt, nil)
+	// "Equal jitter": half fixed, half random, so that pages that failed
+	// together do not retry together.
+	half := wait / 2
+	return half + rand.N(half+1) //nolint:gosec // jitter needs no cryptographic randomness
+}
+
+// maxRetryAfter bounds a server's Retry-After so that a misbehaving proxy
+// cannot park a plan for hours; the read timeout bounds the whole read anyway.
+const maxRetryAfter = 5 * time.Minute
+
+// finalError runs when retryablehttp gives up. It turns the last answer into
+// an error that says how many attempts were made and what Atlas said last.
+func finalError(resp *http.Response, err error, attempts int) (*http.Response, error) {
+	var apiErr *APIError
+	var bodyErr *ResponseBodyError
+	switch {
+	case errors.As(err, &apiErr):
+		apiErr.Attempts = attempts
+		return nil, err
+	case errors.As(err, &bodyErr):
+		bodyErr.Attempts = attempts
+		return nil, err
+	case err == nil && resp != nil:
+		// Retries exhausted on a retryable status; its body is still unread.
+		apiErr := apiErrorFromResponse(resp)
+		apiErr.Attempts = attempts
+		return nil, apiErr
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+	if attempts > 1 {
+		return nil, fmt.Errorf("gave up after %d attempts: %w", attempts, err)
+	}
+	return nil, err
+}
+
+func (c *Client) logAttempt(_ retryablehttp.Logger, req *http.Request, retry int) {
+	if c.logger == nil {
+		return
+	}
+	fields := map[string]any{"method": req.Method, "url": req.URL.String(), "attempt": retry + 1}
+	if retry > 0 {
+		c.logger.Warn(req.Context(), "retrying Atlas request", fields)
+		return
+	}
+	c.logger.Debug(req.Context(), "sending Atlas request", fields)
+}
+
+func (c *Client) logResponse(_ retryablehttp.Logger, resp *http.Response) {
+	if c.logger == nil || resp == nil || resp.Request == nil {
+		return
+	}
+	fields := map[string]any{
+		"method":       resp.Request.Method,
+		"url":          resp.Request.URL.String(),
+		"status":       resp.StatusCode,
+		"content_type": resp.Header.Get("Content-Type"),
+	}
+	if v := resp.Header.Get("Ratelimit-Remaining"); v != "" {
+		fields["ratelimit_remaining"] = v
+	}
+	if v := resp.Header.Get("Retry-After"); v != "" {
+		fields["retry_after"] = v
+	}
+	c.logger.Debug(resp.Request.Context(), "Atlas answered", fields)
+}
+
+func (c *Client) debug(ctx context.Context, msg string, fields map[string]any) {
+	if c.logger != nil {
+		c.logger.Debug(ctx, msg, fields)
+	}
+}
+
+func (c *Client) warn(ctx context.Context, msg string, fields map[string]any) {
+	if c.logger != nil {
+		c.logger.Warn(ctx, msg, fields)
+	}
+}

@@ -1,0 +1,190 @@
+package atlas
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// snippetLength is how much of an unexpected body an error quotes: enough to
+// recognise a proxy's HTML page or a truncated document, short enough for a
+// diagnostic.
+const snippetLength = 200
+
+// APIError is an error answer from Atlas, decoded from its envelope
+// ({error, errorCode, detail, reason}) when the body has one.
+type APIError struct {
+	// StatusCode is the HTTP status of the last answer.
+	StatusCode int
+	// ErrorCode is Atlas's application error code, such as CLUSTER_NOT_FOUND.
+	ErrorCode string
+	// Detail is Atlas's human-readable description of the error.
+	Detail string
+	// Reason is the HTTP reason phrase Atlas put in the envelope.
+	Reason string
+	// ContentType and BodySnippet are set when the body was not Atlas's JSON
+	// envelope (a proxy's HTML page, for example).
+	ContentType string
+	BodySnippet string
+	// Attempts is the number of attempts made, retries included.
+	Attempts int
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Atlas answered HTTP %d", e.StatusCode)
+	if text := http.StatusText(e.StatusCode); text != "" {
+		b.WriteString(" " + text)
+	}
+	if e.ErrorCode != "" {
+		fmt.Fprintf(&b, " (errorCode %s)", e.ErrorCode)
+	}
+	if e.Detail != "" {
+		fmt.Fprintf(&b, ": %s", e.Detail)
+	}
+	if e.ErrorCode == "" && e.Detail == "" {
+		fmt.Fprintf(&b, " with a body that is not Atlas's error JSON (content type %q, first %d characters: %q)",
+			e.ContentType, snippetLength, e.BodySnippet)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	return b.String()
+}
+
+// Hint says what a user can do about the error, or "" when there is nothing
+// specific to say.
+func (e *APIError) Hint() string {
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
+		return "Check the API key pair or service account: the public_key/private_key (or client_id/client_secret) " +
+			"provider attributes, or the MONGODB_ATLAS_PUBLIC_KEY/MONGODB_ATLAS_PRIVATE_KEY " +
+			"(MONGODB_ATLAS_CLIENT_ID/MONGODB_ATLAS_CLIENT_SECRET) environment variables they fall back to. " +
+			"Make sure the key belongs to the organization of this project and has not been deleted or expired."
+	case http.StatusForbidden:
+		return "The key needs the Project Backup Manager role (or higher) on this project, and the caller's IP " +
+			"address may be missing from the key's API access list."
+	case http.StatusNotFound:
+		return "The project or cluster does not exist, or is not visible to this key. Check project_id and " +
+			"cluster_name, and that the key has access to the project."
+	case http.StatusTooManyRequests:
+		return "Atlas kept rate-limiting the requests. Retry later, raise max_retries, or lower " +
+			"max_concurrent_requests."
+	case http.StatusBadRequest:
+		return "Atlas rejected the request. This is likely a provider bug; please report it with the detail above."
+	}
+	if e.StatusCode >= 500 {
+		return "Atlas or a proxy in front of it failed. Retry later, or raise max_retries."
+	}
+	return ""
+}
+
+// ResponseBodyError is a successful answer whose body is not the JSON it
+// should be: HTML from a proxy, a truncated document or a wrong content type.
+type ResponseBodyError struct {
+	StatusCode  int
+	ContentType string
+	BodySnippet string
+	Err         error
+	Attempts    int
+}
+
+func (e *ResponseBodyError) Error() string {
+	msg := fmt.Sprintf("Atlas answered HTTP %d with a body that is not the expected JSON (content type %q, first %d characters: %q): %v",
+		e.StatusCode, e.ContentType, snippetLength, e.BodySnippet, e.Err)
+	if e.Attempts > 1 {
+		msg += fmt.Sprintf(" (after %d attempts)", e.Attempts)
+	}
+	return msg
+}
+
+func (e *ResponseBodyError) Unwrap() error { return e.Err }
+
+// Hint implements the same contract as APIError.Hint.
+func (e *ResponseBodyError) Hint() string {
+	return "Something between Terraform and Atlas (a proxy, a firewall or a captive portal) may be answering " +
+		"instead of Atlas; check base_url and the network path. If it persists, raise max_retries or report it."
+}
+
+// Hint returns the advice attached to err, if any error in its chain has one.
+func Hint(err error) string {
+	var h interface{ Hint() string }
+	if errors.As(err, &h) {
+		return h.Hint()
+	}
+	return ""
+}
+
+// StatusCode returns the HTTP status of the Atlas answer behind err, or 0.
+func StatusCode(err error) int {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode
+	}
+	var bodyErr *ResponseBodyError
+	if errors.As(err, &bodyErr) {
+		return bodyErr.StatusCode
+	}
+	return 0
+}
+
+// apiErrorFromResponse reads an error answer and closes its body.
+func apiErrorFromResponse(resp *http.Response) *APIError {
+	defer resp.Body.Close()
+	apiErr := &APIError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type")}
+	// Error envelopes are small; a bounded read keeps a misbehaving proxy from
+	// making us buffer an arbitrary page.
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var envelope struct {
+		Error     int    `json:"error"`
+		ErrorCode string `json:"errorCode"`
+		Detail    string `json:"detail"`
+		Reason    string `json:"reason"`
+	}
+	if isJSON(apiErr.ContentType) && json.Unmarshal(body, &envelope) == nil && (envelope.ErrorCode != "" || envelope.Detail != "") {
+		apiErr.ErrorCode, apiErr.Detail, apiErr.Reason = envelope.ErrorCode, envelope.Detail, envelope.Reason
+		return apiErr
+	}
+	apiErr.BodySnippet = snippet(body)
+	return apiErr
+}
+
+func isJSON(contentType string) bool {
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	mediaType = strings.TrimSpace(strings.ToLower(mediaType))
+	return mediaType == "application/json" || (strings.HasPrefix(mediaType, "application/") && strings.HasSuffix(mediaType, "+json"))
+}
+
+// snippet returns at most snippetLength characters of body, cut on a rune
+// boundary.
+func snippet(body []byte) string {
+	if utf8.RuneCount(body) <= snippetLength {
+		return string(body)
+	}
+	n, i := 0, 0
+	for i < len(body) && n < snippetLength {
+		_, size := utf8.DecodeRune(body[i:])
+		i += size
+		n++
+	}
+	return string(body[:i])
+}
+
+// headCapture keeps the first bytes that pass through it, so that a decode
+// error can quote the start of the body without buffering the whole page.
+type headCapture struct {
+	r    io.Reader
+	head []byte
+}
+
+func (h *headCapture) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if room := snippetLength*4 - len(h.head); room > 0 && n > 0 {
+		h.head = append(h.head, p[:min(n, room)]...)
+	}
+	return n, err
+}

@@ -1,0 +1,283 @@
+package atlas
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+)
+
+// The API's own patterns for path parameters (exports-v2.yaml). The provider
+// validates with the same expressions at plan time; the client checks again so
+// that no caller can build a request path out of arbitrary text.
+var (
+	ProjectIDPattern   = regexp.MustCompile(`^[a-f0-9]{24}$`)
+	ExportIDPattern    = ProjectIDPattern
+	ClusterNamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*$`)
+)
+
+// MaxClusterNameLength is the longest cluster name Atlas accepts.
+const MaxClusterNameLength = 64
+
+// maxWalks bounds how often a list is read again when jobs change while it
+// is being paged.
+const maxWalks = 3
+
+// ErrInconsistentList is returned when every walk over the pages saw jobs
+// being created or removed, so no consistent list could be read.
+var ErrInconsistentList = errors.New("the export jobs kept changing while they were being read")
+
+func validatePath(projectID, clusterName string) error {
+	if !ProjectIDPattern.MatchString(projectID) {
+		return fmt.Errorf("project ID %q is not 24 lowercase hexadecimal characters", projectID)
+	}
+	if len(clusterName) > MaxClusterNameLength || !ClusterNamePattern.MatchString(clusterName) {
+		return fmt.Errorf("cluster name %q must be 1 to %d letters, digits and hyphens, starting with a letter or digit",
+			clusterName, MaxClusterNameLength)
+	}
+	return nil
+}
+
+// ListExportJobs reads every export job of a cluster: every page, newest
+// first, each job once. The first page gives Atlas's totalCount estimate; the
+// pages it predicts are read concurrently, then further pages one by one for
+// as long as they come back full. A walk that sees the list change (a changed
+// totalCount, a job on two pages, a job after a short page) is discarded and
+// the list read again, so the result is always one consistent list.
+func (c *Client) ListExportJobs(ctx context.Context, projectID, clusterName string) (*ExportJobList, error) {
+	if err := validatePath(projectID, clusterName); err != nil {
+		return nil, err
+	}
+	for walk := 1; walk <= maxWalks; walk++ {
+		w, err := c.walk(ctx, projectID, clusterName)
+		if err != nil {
+			return nil, fmt.Errorf("listing export jobs of cluster %q in project %s: %w", clusterName, projectID, err)
+		}
+		if w.drift == "" {
+			sortNewestFirst(w.jobs)
+			return &ExportJobList{Jobs: w.jobs, TotalCount: w.totalCount, Pages: w.pages, Walks: walk}, nil
+		}
+		c.warn(ctx, "export jobs changed while they were being paged; reading them again",
+			map[string]any{"walk": walk, "reason": w.drift})
+	}
+	return nil, fmt.Errorf("listing export jobs of cluster %q in project %s: %w (%d attempts); try again",
+		clusterName, projectID, ErrInconsistentList, maxWalks)
+}
+
+type walkResult struct {
+	jobs       []ExportJob
+	totalCount int
+	pages      int
+	drift      string // why the walk is not a consistent list; "" when it is
+}
+
+func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walkResult, error) {
+	first, err := c.fetchPage(ctx, projectID, clusterName, 1)
+	if err != nil {
+		return nil, err
+	}
+	w := &walkResult{totalCount: -1, pages: 1}
+	if first.TotalCount != nil {
+		w.totalCount = *first.TotalCount
+	}
+	seen := make(map[string]struct{}, max(w.totalCount, 0))
+	full := w.add(seen, first, c.itemsPerPage)
+	if !full || w.drift != "" {
+		return w, nil
+	}
+
+	// Pages 2..estimate, concurrently, reassembled in page order.
+	estimate := 1
+	if w.totalCount > 0 {
+		estimate = (w.totalCount + c.itemsPerPage - 1) / c.itemsPerPage
+	}
+	if estimate > 1 {
+		pages, err := c.fetchPages(ctx, projectID, clusterName, 2, estimate)
+		if err != nil {
+			return nil, err
+		}
+		for _, page := range pages {
+			w.pages++
+			if !full && len(*page.Results) > 0 {
+				w.drift = fmt.Sprintf("page %d has jobs after a short page", w.pages)
+			}
+			full = w.add(seen, page, c.itemsPerPage) && full
+			if w.drift != "" {
+				return w, nil
+			}
+		}
+	}
+
+	// totalCount is an estimate: go on while pages come back full.
+	for next := estimate + 1; full; next++ {
+		page, err := c.fetchPage(ctx, projectID, clusterName, next)
+		if err != nil {
+			return nil, err
+		}
+		w.pages++
+		full = w.add(seen, page, c.itemsPerPage)
+		if w.drift != "" {
+			return w, nil
+		}
+	}
+	return w, nil
+}
+
+// add appends a page's jobs, notes drift, and reports whether the page was
+// full (so that another may follow).
+func (w *walkResult) add(seen map[string]struct{}, page *exportJobPage, itemsPerPage int) bool {
+	if page.TotalCount != nil && w.totalCount >= 0 && *page.TotalCount != w.totalCount {
+		w.drift = fmt.Sprintf("totalCount changed from %d to %d", w.totalCount, *page.TotalCount)
+	}
+	results := *page.Results
+	for i := range results {
+		id := str(results[i].ID)
+		if id != "" {
+			if _, dup := seen[id]; dup {
+				w.drift = fmt.Sprintf("job %s appeared on two pages", id)
+				continue
+			}
+			seen[id] = struct{}{}
+		}
+		w.jobs = append(w.jobs, results[i])
+	}
+	return len(results) >= itemsPerPage
+}
+
+// fetchPages reads pages from..to with at most c.concurrency in flight and
+// returns them in page order. The first error cancels the rest.
+func (c *Client) fetchPages(ctx context.Context, projectID, clusterName string, from, to int) ([]*exportJobPage, error) {
+	pages := make([]*exportJobPage, to-from+1)
+	limiter := newPageLimiter(c.concurrency)
+	group, groupCtx := errgroup.WithContext(withThrottle(ctx, limiter))
+	for n := from; n <= to; n++ {
+		if err := limiter.acquire(groupCtx); err != nil {
+			break // the group's error (or the caller's cancellation) is reported by Wait
+		}
+		group.Go(func() error {
+			defer limiter.release()
+			page, err := c.fetchPage(groupCtx, projectID, clusterName, n)
+			if err != nil {
+				return err
+			}
+			limiter.recover()
+			pages[n-from] = page
+			return nil
+		})
+	}
+	if err := group.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return pages, nil
+}
+
+// pageLimiter bounds the pages in flight and halves the bound when Atlas
+// answers 429, then lets it grow back by one per successful page: Atlas's
+// rate limits are token buckets, and hammering an empty bucket with eight
+// parallel retries only earns more 429s.
+type pageLimiter struct {
+	sem *semaphore.Weighted
+	mu  sync.Mutex
+	max int
+	// held is capacity taken out of service; owed is capacity still to take
+	// out as soon as a page in flight releases it.
+	held, owed int
+}
+
+func newPageLimiter(n int) *pageLimiter {
+	return &pageLimiter{sem: semaphore.NewWeighted(int64(n)), max: n}
+}
+
+func (l *pageLimiter) acquire(ctx context.Context) error { return l.sem.Acquire(ctx, 1) }
+
+func (l *pageLimiter) release() {
+	l.mu.Lock()
+	if l.owed > 0 {
+		l.owed--
+		l.held++
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Unlock()
+	l.sem.Release(1)
+}
+
+func (l *pageLimiter) throttle() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if effective := l.max - l.held - l.owed; effective > 1 {
+		l.owed += effective - effective/2
+	}
+}
+
+func (l *pageLimiter) recover() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.owed > 0:
+		l.owed--
+	case l.held > 0:
+		l.held--
+		l.sem.Release(1)
+	}
+}
+
+// limit is the number of pages currently allowed in flight.
+func (l *pageLimiter) limit() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.max - l.held - l.owed
+}
+
+type throttleKey struct{}
+
+type throttler interface{ throttle() }
+
+func withThrottle(ctx context.Context, t throttler) context.Context {
+	return context.WithValue(ctx, throttleKey{}, t)
+}
+
+func throttleFrom(ctx context.Context) throttler {
+	t, _ := ctx.Value(throttleKey{}).(throttler)
+	return t
+}
+
+// sortNewestFirst orders jobs by createdAt descending, ties by ID descending,
+// so that jobs[0] is the latest export. Jobs without a parseable createdAt
+// sort last.
+func sortNewestFirst(jobs []ExportJob) {
+	created := make(map[*string]time.Time, len(jobs))
+	for i := range jobs {
+		if s := jobs[i].CreatedAt; s != nil {
+			if t, err := time.Parse(time.RFC3339, *s); err == nil {
+				created[s] = t
+			}
+		}
+	}
+	slices.SortStableFunc(jobs, func(a, b ExportJob) int {
+		ta, okA := created[a.CreatedAt]
+		tb, okB := created[b.CreatedAt]
+		switch {
+		case okA && okB:
+			if c := tb.Compare(ta); c != 0 {
+				return c
+			}
+		case okA != okB:
+			if okA {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(str(b.ID), str(a.ID))
+	})
+}

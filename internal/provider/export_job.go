@@ -1,0 +1,198 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
+)
+
+// This file holds what both data sources share: the attributes of one
+// export job, and its conversion to Terraform values.
+
+// exportJobAttributes are the attributes of one export job: every field of
+// the API's DiskBackupExportJob, in snake_case.
+func exportJobAttributes() map[string]schema.Attribute {
+	computedString := func(description string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: description}
+	}
+	return map[string]schema.Attribute{
+		"id": computedString("Unique 24-hexadecimal character string that identifies the export job."),
+		"snapshot_id": computedString("Unique 24-hexadecimal character string that identifies the exported " +
+			"snapshot. Null when Atlas leaves it out."),
+		"export_bucket_id": computedString("Unique 24-hexadecimal character string that identifies the export " +
+			"bucket the snapshot is exported to."),
+		"state": computedString("State of the export job: `Queued`, `InProgress`, `Successful`, `Failed` or " +
+			"`Cancelled`. A state Atlas adds later is passed through unchanged."),
+		"created_at": computedString("Date and time when the export job was created, in ISO 8601 format in UTC " +
+			"(for example `2026-05-18T17:14:19Z`)."),
+		"finished_at": computedString("Date and time when the export job ended, in ISO 8601 format in UTC. " +
+			"Null until the job ends."),
+		"prefix": computedString("Prefix of every object the export job uploads to the bucket, as Atlas " +
+			"reports it: `exported_snapshots/{ORG-ID}/{PROJECT-ID}/{CLUSTER-NAME}/{SNAPSHOT-INITIATION-DATE}/{TIMESTAMP}`, " +
+			"with no leading slash. For a sharded cluster, each shard's data lies under this prefix."),
+		"components": schema.ListNestedAttribute{
+			Computed: true,
+			MarkdownDescription: "The per-shard exports of a sharded cluster's export job, one per replica set. " +
+				"An empty list for a replica set cluster.",
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"export_id": computedString("Unique 24-hexadecimal character string that identifies the " +
+					"export of this shard."),
+				"replica_set_name": computedString("Name of the shard's replica set, such as `atlas-abc123-shard-0`."),
+			}},
+		},
+		"custom_data": schema.ListNestedAttribute{
+			Computed: true,
+			MarkdownDescription: "Key-value pairs that Atlas writes into the metadata file it uploads when the " +
+				"export job finishes. An empty list when there are none.",
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"key":   computedString("Key of the pair."),
+				"value": computedString("Value of the pair."),
+			}},
+		},
+		"export_status": schema.SingleNestedAttribute{
+			Computed:            true,
+			MarkdownDescription: "Progress of the export job, counted in collections. Null when Atlas leaves it out.",
+			Attributes: map[string]schema.Attribute{
+				"exported_collections": schema.Int64Attribute{Computed: true,
+					MarkdownDescription: "Number of collections exported to the bucket so far."},
+				"total_collections": schema.Int64Attribute{Computed: true,
+					MarkdownDescription: "Number of collections the export job exports in all."},
+			},
+		},
+		"state_reason": schema.SingleNestedAttribute{
+			Computed: true,
+			MarkdownDescription: "Why the export job is in its state; Atlas sets it when a job fails. Null when " +
+				"Atlas leaves it out.",
+			Attributes: map[string]schema.Attribute{
+				"error_code": computedString("Atlas's error code for the state, such as `EXPORT_FAILED`."),
+				"message":    computedString("Human-readable explanation of the state."),
+			},
+		},
+		"links": schema.ListNestedAttribute{
+			Computed: true,
+			MarkdownDescription: "Web links (RFC 5988) Atlas attaches to the export job. An empty list when " +
+				"Atlas sends none, as it does in list answers.",
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"href": computedString("URL of the linked resource."),
+				"rel":  computedString("Relation of the link, such as `self`."),
+			}},
+		},
+	}
+}
+
+// jobTypes holds the Terraform types of an export job and its parts, taken
+// from the schema itself so that values and schema cannot drift apart.
+type jobTypes struct {
+	job                           tftypes.Object
+	components, customData, links tftypes.List
+	component, label, link        tftypes.Object
+	exportStatus, stateReason     tftypes.Object
+}
+
+func newJobTypes(job tftypes.Object) (jobTypes, error) {
+	t := jobTypes{job: job}
+	var ok [8]bool
+	t.components, ok[0] = job.AttributeTypes["components"].(tftypes.List)
+	t.customData, ok[1] = job.AttributeTypes["custom_data"].(tftypes.List)
+	t.links, ok[2] = job.AttributeTypes["links"].(tftypes.List)
+	t.exportStatus, ok[3] = job.AttributeTypes["export_status"].(tftypes.Object)
+	t.stateReason, ok[4] = job.AttributeTypes["state_reason"].(tftypes.Object)
+	t.component, ok[5] = t.components.ElementType.(tftypes.Object)
+	t.label, ok[6] = t.customData.ElementType.(tftypes.Object)
+	t.link, ok[7] = t.links.ElementType.(tftypes.Object)
+	for _, good := range ok {
+		if !good {
+			return jobTypes{}, fmt.Errorf("export job schema has unexpected types: %s", job)
+		}
+	}
+	return t, nil
+}
+
+// jobObjectType is the Terraform type of one export job object.
+func jobObjectType(ctx context.Context) (tftypes.Object, error) {
+	obj := schema.NestedAttributeObject{Attributes: exportJobAttributes()}
+	t, ok := obj.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		return tftypes.Object{}, fmt.Errorf("export job schema is not an object")
+	}
+	return t, nil
+}
+
+// The conversion below builds tftypes values directly. The framework's
+// reflection (State.Set on nested structs) costs seconds for ten thousand
+// jobs; this costs a few milliseconds (see BENCHMARKS.md).
+
+// jobAttributeValues returns the attributes of one job as Terraform values.
+// It writes into attrs so that the single-job data source can add its own.
+func (t jobTypes) jobAttributeValues(job *atlas.ExportJob, attrs map[string]tftypes.Value) {
+	attrs["id"] = stringValue(job.ID)
+	attrs["snapshot_id"] = stringValue(job.SnapshotID)
+	attrs["export_bucket_id"] = stringValue(job.ExportBucketID)
+	attrs["state"] = stringValue(job.State)
+	attrs["created_at"] = stringValue(job.CreatedAt)
+	attrs["finished_at"] = stringValue(job.FinishedAt)
+	attrs["prefix"] = stringValue(job.Prefix)
+
+	components := make([]tftypes.Value, len(job.Components))
+	for i, c := range job.Components {
+		components[i] = tftypes.NewValue(t.component, map[string]tftypes.Value{
+			"export_id":        stringValue(c.ExportID),
+			"replica_set_name": stringValue(c.ReplicaSetName),
+		})
+	}
+	attrs["components"] = tftypes.NewValue(t.components, components)
+
+	labels := make([]tftypes.Value, len(job.CustomData))
+	for i, l := range job.CustomData {
+		labels[i] = tftypes.NewValue(t.label, map[string]tftypes.Value{"key": stringValue(l.Key), "value": stringValue(l.Value)})
+	}
+	attrs["custom_data"] = tftypes.NewValue(t.customData, labels)
+
+	links := make([]tftypes.Value, len(job.Links))
+	for i, l := range job.Links {
+		links[i] = tftypes.NewValue(t.link, map[string]tftypes.Value{"href": stringValue(l.Href), "rel": stringValue(l.Rel)})
+	}
+	attrs["links"] = tftypes.NewValue(t.links, links)
+
+	if s := job.ExportStatus; s != nil {
+		attrs["export_status"] = tftypes.NewValue(t.exportStatus, map[string]tftypes.Value{
+			"exported_collections": numberValue(s.ExportedCollections),
+			"total_collections":    numberValue(s.TotalCollections),
+		})
+	} else {
+		attrs["export_status"] = tftypes.NewValue(t.exportStatus, nil)
+	}
+	if r := job.StateReason; r != nil {
+		attrs["state_reason"] = tftypes.NewValue(t.stateReason, map[string]tftypes.Value{
+			"error_code": stringValue(r.ErrorCode),
+			"message":    stringValue(r.Message),
+		})
+	} else {
+		attrs["state_reason"] = tftypes.NewValue(t.stateReason, nil)
+	}
+}
+
+// jobValue is one export job as a Terraform object value.
+func (t jobTypes) jobValue(job *atlas.ExportJob) tftypes.Value {
+	attrs := make(map[string]tftypes.Value, len(t.job.AttributeTypes))
+	t.jobAttributeValues(job, attrs)
+	return tftypes.NewValue(t.job, attrs)
+}
+
+func stringValue(s *string) tftypes.Value {
+	if s == nil {
+		return tftypes.NewValue(tftypes.String, nil)
+	}
+	return tftypes.NewValue(tftypes.String, *s)
+}
+
+func numberValue(n *int64) tftypes.Value {
+	if n == nil {
+		return tftypes.NewValue(tftypes.Number, nil)
+	}
+	return tftypes.NewValue(tftypes.Number, *n)
+}

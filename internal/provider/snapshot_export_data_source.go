@@ -1,0 +1,125 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
+)
+
+var (
+	_ datasource.DataSource              = (*snapshotExportDataSource)(nil)
+	_ datasource.DataSourceWithConfigure = (*snapshotExportDataSource)(nil)
+)
+
+// NewSnapshotExportDataSource is the atlasexports_snapshot_export data source.
+func NewSnapshotExportDataSource() datasource.DataSource {
+	return &snapshotExportDataSource{}
+}
+
+type snapshotExportDataSource struct {
+	data *providerData
+}
+
+// snapshotExportArguments are the arguments of the data source; the job's
+// attributes are built as tftypes values (see export_job.go).
+type snapshotExportArguments struct {
+	ProjectID   types.String   `tfsdk:"project_id"`
+	ClusterName types.String   `tfsdk:"cluster_name"`
+	ExportID    types.String   `tfsdk:"export_id"`
+	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (d *snapshotExportDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_snapshot_export"
+}
+
+func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	attributes := exportJobAttributes()
+	attributes["project_id"] = projectIDAttribute()
+	attributes["cluster_name"] = clusterNameAttribute()
+	attributes["export_id"] = schema.StringAttribute{
+		Required: true,
+		MarkdownDescription: "Unique 24-hexadecimal character string that identifies the export job, such as an " +
+			"`id` from `atlasexports_snapshot_exports`.",
+		Validators: []validator.String{
+			stringvalidator.RegexMatches(atlas.ExportIDPattern, "must be 24 lowercase hexadecimal characters, such as 32b6e34b3d91647abb20e7b8"),
+		},
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads one Cloud Backup snapshot export job of an Atlas cluster by its ID, with the same " +
+			"attributes as one item of `atlasexports_snapshot_exports`'s `results`.",
+		Attributes: attributes,
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
+				ReadDescription: fmt.Sprintf("Time limit of the read, retries included, as a Go duration such as "+
+					"`1m` (default `%s`).", defaultReadTimeout),
+			}),
+		},
+	}
+}
+
+func (d *snapshotExportDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configureData(req, resp)
+}
+
+func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var args snapshotExportArguments
+	for name, target := range map[string]any{
+		"project_id": &args.ProjectID, "cluster_name": &args.ClusterName, "export_id": &args.ExportID, "timeouts": &args.Timeouts,
+	} {
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(name), target)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel, diags := d.data.readContext(ctx, args.Timeouts)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	defer cancel()
+
+	job, err := d.data.client.GetExportJob(ctx, args.ProjectID.ValueString(), args.ClusterName.ValueString(), args.ExportID.ValueString())
+	if err != nil {
+		addReadError(ctx, &resp.Diagnostics, "Unable to read the snapshot export job", err)
+		return
+	}
+	raw, err := snapshotExportState(req.Config.Raw, job)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to build the data source's state",
+			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		return
+	}
+	resp.State.Raw = raw
+}
+
+// snapshotExportState is the configuration with the job's attributes filled in.
+func snapshotExportState(config tftypes.Value, job *atlas.ExportJob) (tftypes.Value, error) {
+	stateType, ok := config.Type().(tftypes.Object)
+	if !ok {
+		return tftypes.Value{}, errors.New("configuration is not an object")
+	}
+	// The job attributes of this schema are exportJobAttributes, so its
+	// object type serves as the job type.
+	types, err := newJobTypes(stateType)
+	if err != nil {
+		return tftypes.Value{}, err
+	}
+	attrs := map[string]tftypes.Value{}
+	if err := config.As(&attrs); err != nil {
+		return tftypes.Value{}, fmt.Errorf("reading configuration: %w", err)
+	}
+	types.jobAttributeValues(job, attrs)
+	return tftypes.NewValue(stateType, attrs), nil
+}

@@ -1,0 +1,195 @@
+package sandbox
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
+// Job is an export job as the sandbox stores and serves it. Its JSON encoding
+// follows the real recordings in shared/atlas-recordings: absent optional
+// fields are left out, not sent as null.
+type Job struct {
+	ID             string        `json:"id"`
+	SnapshotID     string        `json:"snapshotId,omitempty"`
+	ExportBucketID string        `json:"exportBucketId"`
+	State          string        `json:"state,omitempty"`
+	CreatedAt      string        `json:"createdAt,omitempty"`
+	FinishedAt     string        `json:"finishedAt,omitempty"`
+	Prefix         string        `json:"prefix,omitempty"`
+	Components     []Component   `json:"components,omitempty"`
+	CustomData     *[]Label      `json:"customData,omitempty"` // a pointer, so that [] and absent both exist
+	ExportStatus   *ExportStatus `json:"exportStatus,omitempty"`
+	StateReason    *StateReason  `json:"stateReason,omitempty"`
+}
+
+// Component is one shard's export of a sharded cluster's export job.
+type Component struct {
+	ExportID       string `json:"exportId"`
+	ReplicaSetName string `json:"replicaSetName"`
+}
+
+// Label is one custom data pair.
+type Label struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// ExportStatus counts exported collections.
+type ExportStatus struct {
+	ExportedCollections int `json:"exportedCollections"`
+	TotalCollections    int `json:"totalCollections"`
+}
+
+// StateReason says why a job failed.
+type StateReason struct {
+	ErrorCode string `json:"errorCode"`
+	Message   string `json:"message"`
+}
+
+// The seeded project, its clusters and its credentials. They are fixed, so
+// that the demo, the tests and a user poking at the sandbox with curl see the
+// same data.
+const (
+	OrgID     = "5e2211c17a3e5a48f5497de3"
+	ProjectID = "64b7e2f0c1d2a3b4c5d6e7f8"
+
+	// ClusterReplicaSet holds the replica set example of the Atlas
+	// documentation: one InProgress job.
+	ClusterReplicaSet = "docs-replica-set"
+	// ClusterSharded holds the sharded cluster example: a Queued and a
+	// Successful job, each with two components and customData [].
+	ClusterSharded = "docs-sharded"
+	// ClusterGenerated holds GeneratedJobs jobs in every state.
+	ClusterGenerated = "generated"
+	// ClusterEmpty exists and has no export jobs.
+	ClusterEmpty = "empty"
+
+	GeneratedJobs = 3000
+
+	PublicKey    = "sbxpubky"
+	PrivateKey   = "8d3f0c52-5e1b-4a6c-9f0e-7b2a1c4d6e80"
+	ClientID     = "mdb_sa_id_64b7e2f0c1d2a3b4c5d6e7f9"
+	ClientSecret = "mdb_sa_sk_sandbox_3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"
+
+	bucketID = "64b7e30ac1d2a3b4c5d6e800"
+)
+
+// DocsReplicaSetJobs is the replica set example of "Get All Cloud Backup
+// Snapshot Export Jobs" (shared/seed), with its placeholders filled in and the
+// prefix without its leading slash, as Atlas sends it.
+func DocsReplicaSetJobs() []Job {
+	return []Job{{
+		CreatedAt:      "2021-03-25T16:49:23Z",
+		ExportBucketID: bucketID,
+		ID:             "605ccba3c1c7613f423e1585",
+		Prefix:         docsPrefix(ClusterReplicaSet, "2021-03-25T1649+0000/1616694179"),
+		SnapshotID:     "605cc9a7c1c7613f423e0f11",
+		State:          "InProgress",
+	}}
+}
+
+// DocsShardedJobs is the sharded cluster example of the same page.
+func DocsShardedJobs() []Job {
+	return []Job{
+		{
+			Components: []Component{
+				{ExportID: "60675896c37241327a557130", ReplicaSetName: "atlas-xxxxxx-shard-0"},
+				{ExportID: "60675896c37241327a557132", ReplicaSetName: "atlas-wnvwfd-shard-1"},
+			},
+			CreatedAt:      "2021-04-02T17:47:02Z",
+			CustomData:     &[]Label{},
+			ExportBucketID: bucketID,
+			ID:             "60675896c37241327a55712f",
+			Prefix:         docsPrefix(ClusterSharded, "2021-04-02T1742/1617385622"),
+			SnapshotID:     "6067577c0d97065aabbe5a10",
+			State:          "Queued",
+		},
+		{
+			Components: []Component{
+				{ExportID: "606758180d97065aabbe5b86", ReplicaSetName: "atlas-xxxxxx-shard-0"},
+				{ExportID: "606758180d97065aabbe5b88", ReplicaSetName: "atlas-xxxxxx-shard-1"},
+			},
+			CreatedAt:      "2021-04-02T17:44:56Z",
+			CustomData:     &[]Label{},
+			ExportBucketID: bucketID,
+			ID:             "606758180d97065aabbe5b85",
+			Prefix:         docsPrefix(ClusterSharded, "2021-04-02T1742/1617385496"),
+			SnapshotID:     "6067577c0d97065aabbe5a10",
+			State:          "Successful",
+		},
+	}
+}
+
+func docsPrefix(cluster, tail string) string {
+	return strings.Join([]string{"exported_snapshots", OrgID, ProjectID, cluster, tail}, "/")
+}
+
+// GenerateJobs makes n realistic jobs of a cluster, deterministic for a
+// seed: every state, failures with a stateReason, running jobs with partial
+// exportStatus and no finishedAt, some custom data, and a few pairs created
+// in the same second (so the ID tie-break matters). Newest is first.
+func GenerateJobs(cluster string, n int, seed uint64) []Job {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	jobs := make([]Job, 0, n)
+	created := time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC)
+	for i := range n {
+		if i > 0 && rng.IntN(25) != 0 { // one in 25 shares the previous job's second
+			created = created.Add(-time.Duration(1+rng.IntN(12*3600)) * time.Second)
+		}
+		jobs = append(jobs, generatedJob(cluster, created, i, seed, rng))
+	}
+	return jobs
+}
+
+func generatedJob(cluster string, created time.Time, i int, seed uint64, rng *rand.Rand) Job {
+	id := objectID(created, seed, uint64(i))
+	job := Job{
+		ID:             id,
+		SnapshotID:     objectID(created.Add(-5*time.Minute), seed^0xabcdef, uint64(i)),
+		ExportBucketID: bucketID,
+		CreatedAt:      created.Format(time.RFC3339),
+		Prefix: strings.Join([]string{"exported_snapshots", OrgID, ProjectID, cluster,
+			created.Format("2006-01-02T1504"), fmt.Sprint(created.Unix())}, "/"),
+		CustomData: &[]Label{},
+	}
+	total := 1 + rng.IntN(40)
+	switch r := rng.IntN(100); {
+	case i < 3 && r < 50: // the newest jobs are the ones still moving
+		job.State = "Queued"
+	case i < 6:
+		job.State = "InProgress"
+		job.ExportStatus = &ExportStatus{ExportedCollections: rng.IntN(total), TotalCollections: total}
+	case r < 70:
+		job.State = "Successful"
+	case r < 82:
+		job.State = "Failed"
+		job.StateReason = &StateReason{ErrorCode: "EXPORT_FAILED", Message: "Export to the bucket failed: access denied by the bucket policy."}
+	case r < 90:
+		job.State = "Cancelled"
+	case r < 95:
+		job.State = "Queued"
+	default:
+		job.State = "InProgress"
+		job.ExportStatus = &ExportStatus{ExportedCollections: rng.IntN(total), TotalCollections: total}
+	}
+	switch job.State {
+	case "Successful":
+		job.ExportStatus = &ExportStatus{ExportedCollections: total, TotalCollections: total}
+		job.FinishedAt = created.Add(time.Duration(5+rng.IntN(60)) * time.Minute).Format(time.RFC3339)
+	case "Failed", "Cancelled":
+		job.ExportStatus = &ExportStatus{ExportedCollections: rng.IntN(total), TotalCollections: total}
+		job.FinishedAt = created.Add(time.Duration(1+rng.IntN(30)) * time.Minute).Format(time.RFC3339)
+	}
+	if rng.IntN(10) == 0 {
+		*job.CustomData = append(*job.CustomData, Label{Key: "team", Value: "data-platform"}, Label{Key: "ticket", Value: fmt.Sprintf("OPS-%d", 1000+i)})
+	}
+	return job
+}
+
+// objectID builds a MongoDB ObjectId-shaped ID: four bytes of time, then a
+// counter, as Atlas's IDs are.
+func objectID(t time.Time, seed, counter uint64) string {
+	return fmt.Sprintf("%08x%08x%08x", uint32(t.Unix()), uint32(seed*2654435761), uint32(counter)) //nolint:gosec // truncation is the point
+}
