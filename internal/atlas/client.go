@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
-	"github.com/mongodb-forks/digest"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -155,9 +154,9 @@ func New(cfg Config) (*Client, error) {
 	var authenticated http.RoundTripper
 	switch {
 	case cfg.PublicKey != "" && cfg.PrivateKey != "":
-		// Every attempt passes through digest: it fetches the challenge and
-		// answers it, so a retry after a rotated nonce authenticates afresh.
-		authenticated = digest.NewTransportWithHTTPRoundTripper(cfg.PublicKey, cfg.PrivateKey, transport)
+		// Every attempt passes through mongodb-forks/digest, which answers a
+		// fresh challenge whenever the cached one (digest.go) is refused.
+		authenticated = newDigestTransport(cfg.PublicKey, cfg.PrivateKey, transport)
 	case cfg.ClientID != "" && cfg.ClientSecret != "":
 		// The token call gets the same retries and per-attempt timeout as
 		// the API calls, and runs on the same connections.
@@ -340,13 +339,18 @@ const maxRetryAfter = 5 * time.Minute
 func finalError(resp *http.Response, err error, attempts int) (*http.Response, error) {
 	var apiErr *APIError
 	var bodyErr *ResponseBodyError
+	var tokenErr *oauth2.RetrieveError
 	switch {
 	case errors.As(err, &apiErr):
-		apiErr.Attempts = attempts
+		// max: a token request that already failed after its own retries
+		// keeps its count.
+		apiErr.Attempts = max(apiErr.Attempts, attempts)
 		return nil, err
 	case errors.As(err, &bodyErr):
-		bodyErr.Attempts = attempts
+		bodyErr.Attempts = max(bodyErr.Attempts, attempts)
 		return nil, err
+	case errors.As(err, &tokenErr):
+		return nil, tokenAPIError(tokenErr, attempts)
 	case err == nil && resp != nil:
 		// Retries exhausted on a retryable status; its body is still unread.
 		apiErr := apiErrorFromResponse(resp)
@@ -403,4 +407,22 @@ func (c *Client) warn(ctx context.Context, msg string, fields map[string]any) {
 	if c.logger != nil {
 		c.logger.Warn(ctx, msg, fields)
 	}
+}
+
+// tokenAPIError describes a refused service account token request the way
+// other Atlas errors are described, so the provider gives the same advice.
+func tokenAPIError(e *oauth2.RetrieveError, attempts int) *APIError {
+	apiErr := &APIError{ErrorCode: e.ErrorCode, Attempts: attempts}
+	if e.Response != nil {
+		apiErr.StatusCode = e.Response.StatusCode
+		apiErr.ContentType = e.Response.Header.Get("Content-Type")
+	}
+	apiErr.Detail = "the token endpoint refused the service account's client credentials"
+	if e.ErrorDescription != "" {
+		apiErr.Detail += ": " + e.ErrorDescription
+	}
+	if apiErr.ErrorCode == "" {
+		apiErr.BodySnippet = snippet(e.Body)
+	}
+	return apiErr
 }

@@ -93,13 +93,19 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 		return w, nil
 	}
 
-	// Pages 2..estimate, concurrently, reassembled in page order.
+	// The pages the estimate predicts, concurrently, reassembled in page order.
 	estimate := 1
 	if w.totalCount > 0 {
 		estimate = (w.totalCount + c.itemsPerPage - 1) / c.itemsPerPage
 	}
-	if estimate > 1 {
-		pages, err := c.fetchPages(ctx, projectID, clusterName, 2, estimate)
+	// When the estimate fills its last page exactly, the page after it is
+	// needed to see the end; asking for it with the others saves a round trip.
+	last := estimate
+	if w.totalCount > 0 && w.totalCount%c.itemsPerPage == 0 {
+		last++
+	}
+	if last > 1 {
+		pages, err := c.fetchPages(ctx, projectID, clusterName, 2, last)
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +122,7 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 	}
 
 	// totalCount is an estimate: go on while pages come back full.
-	for next := estimate + 1; full; next++ {
+	for next := last + 1; full; next++ {
 		page, err := c.fetchPage(ctx, projectID, clusterName, next)
 		if err != nil {
 			return nil, err
@@ -192,6 +198,8 @@ type pageLimiter struct {
 	// held is capacity taken out of service; owed is capacity still to take
 	// out as soon as a page in flight releases it.
 	held, owed int
+	// successes counts pages read since the bound last grew.
+	successes int
 }
 
 func newPageLimiter(n int) *pageLimiter {
@@ -218,11 +226,23 @@ func (l *pageLimiter) throttle() {
 	if effective := l.max - l.held - l.owed; effective > 1 {
 		l.owed += effective - effective/2
 	}
+	l.successes = 0
 }
 
+// recover notes a successful page. The bound grows back by one after as many
+// successes as it currently allows (additive increase, once per "round"), so
+// that the successes of pages already in flight do not undo a halving at once.
 func (l *pageLimiter) recover() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.held+l.owed == 0 {
+		return
+	}
+	l.successes++
+	if l.successes < l.max-l.held-l.owed {
+		return
+	}
+	l.successes = 0
 	switch {
 	case l.owed > 0:
 		l.owed--
