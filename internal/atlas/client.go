@@ -50,7 +50,8 @@ type Logger interface {
 	Warn(ctx context.Context, msg string, fields map[string]any)
 }
 
-// Config configures a Client. Zero values take the defaults above.
+// Config configures a Client. Zero values take the defaults above, except
+// MaxRetries.
 type Config struct {
 	BaseURL string
 	// PublicKey and PrivateKey are an Atlas programmatic API key (HTTP Digest).
@@ -62,8 +63,9 @@ type Config struct {
 	ClientSecret string
 	// APIVersion is APIVersionV2 (default) or APIVersionV1.
 	APIVersion string
-	// MaxRetries is the number of retries after the first attempt; negative
-	// means none.
+	// MaxRetries is the number of retries after the first attempt. Unlike
+	// the other fields, zero means what it says (no retries): callers start
+	// from DefaultMaxRetries.
 	MaxRetries     int
 	RequestTimeout time.Duration
 	// MaxConcurrentRequests bounds the pages in flight; 1 reads sequentially.
@@ -249,11 +251,15 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	first := via[0].URL
 	if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
-		return fmt.Errorf("refusing to follow a redirect from %s to another host (%s): credentials are only sent to the configured base_url",
-			first.Host, req.URL.Host)
+		return fmt.Errorf("%w from %s to another host (%s): credentials are only sent to the configured base_url",
+			errRedirectRefused, first.Host, req.URL.Host)
 	}
 	return nil
 }
+
+// errRedirectRefused marks a redirect checkRedirect refused. Asking again
+// earns the same redirect, so it is not retried.
+var errRedirectRefused = errors.New("refusing to follow a redirect")
 
 func (c *Client) newRetryClient(httpClient *http.Client, cfg Config) *retryablehttp.Client {
 	return &retryablehttp.Client{
@@ -292,7 +298,7 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		var bodyErr *ResponseBodyError
 		var tokenErr *oauth2.RetrieveError
 		switch {
-		case errors.As(err, &apiErr), errors.As(err, &tokenErr):
+		case errors.As(err, &apiErr), errors.As(err, &tokenErr), errors.Is(err, errRedirectRefused):
 			return false, err
 		case errors.As(err, &bodyErr):
 			// A body cut short is a network failure; a complete body

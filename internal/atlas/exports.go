@@ -1,6 +1,7 @@
 package atlas
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 
 	"github.com/hashicorp/go-retryablehttp"
 )
@@ -50,8 +52,14 @@ func (c *Client) get(ctx context.Context, u *url.URL, target any) error {
 	return nil
 }
 
-// decodeBody streams a JSON body into target and closes it. It checks the
+// decodeBody decodes a JSON body into target and closes it. It checks the
 // content type first, since a proxy's HTML page can come with status 200.
+//
+// The body is read whole into a recycled buffer sized by Content-Length and
+// decoded in one pass. json.Decoder would hold the whole page as well, but
+// in a buffer that doubles its way up from 512 bytes and leaves about twice
+// the page behind as garbage: measured, 9.5 MB of garbage for a 4.2 MB read
+// of 10,000 jobs, the largest part of its peak heap (BENCHMARKS.md).
 func decodeBody(resp *http.Response, target any) error {
 	defer resp.Body.Close()
 	contentType := resp.Header.Get("Content-Type")
@@ -63,9 +71,29 @@ func decodeBody(resp *http.Response, target any) error {
 		_, _ = io.ReadFull(head, make([]byte, snippetLength))
 		return fail(fmt.Errorf("content type %q is not JSON", contentType))
 	}
-	dec := json.NewDecoder(head)
-	if err := dec.Decode(target); err != nil {
+	buf := getBodyBuffer(resp.ContentLength)
+	defer putBodyBuffer(buf)
+	if _, err := buf.ReadFrom(head); err != nil {
 		return fail(err)
+	}
+	if err := json.Unmarshal(buf.Bytes(), target); err != nil {
+		// Decode the bad body again the streaming way, for its error only:
+		// json.Decoder tells a document cut short (io.ErrUnexpectedEOF, a
+		// network failure worth a retry) from one that is wrong, and says
+		// what follows a complete document; Unmarshal does neither.
+		if streamErr := decodeStream(bytes.NewReader(buf.Bytes()), target); streamErr != nil {
+			err = streamErr
+		}
+		return fail(err)
+	}
+	return nil
+}
+
+// decodeStream decodes the one JSON document r holds into target.
+func decodeStream(r io.Reader, target any) error {
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(target); err != nil {
+		return err
 	}
 	// Trailing garbage after the document means the body is not what Atlas
 	// sends; trailing whitespace is fine.
@@ -73,9 +101,40 @@ func decodeBody(resp *http.Response, target any) error {
 		if err == nil {
 			err = errors.New("unexpected data after the JSON document")
 		}
-		return fail(err)
+		return err
 	}
 	return nil
+}
+
+// Bounds of the body buffers: a Content-Length above maxPresizedBody is not
+// trusted to size a buffer up front, and a buffer that grew above
+// maxPooledBody (pages of 500 jobs are about 210 kB) is left to the garbage
+// collector rather than kept for the provider's lifetime.
+const (
+	maxPresizedBody = 16 << 20
+	maxPooledBody   = 4 << 20
+)
+
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBodyBuffer(contentLength int64) *bytes.Buffer {
+	buf, ok := bodyBuffers.Get().(*bytes.Buffer)
+	if !ok {
+		buf = new(bytes.Buffer)
+	}
+	if contentLength > 0 && contentLength <= maxPresizedBody {
+		// ReadFrom wants MinRead bytes of room to see the end of the body.
+		buf.Grow(int(contentLength) + bytes.MinRead)
+	}
+	return buf
+}
+
+func putBodyBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledBody {
+		return
+	}
+	buf.Reset()
+	bodyBuffers.Put(buf)
 }
 
 // transient reports whether the body failed because the connection did (cut
@@ -94,6 +153,14 @@ func (e *ResponseBodyError) transient() bool {
 
 // GetExportJob reads one export job.
 func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, exportID string) (*ExportJob, error) {
+	// As for the list: no request path out of arbitrary text (an empty ID
+	// would read the list, "../.." another resource).
+	if err := validatePath(projectID, clusterName); err != nil {
+		return nil, err
+	}
+	if !ExportIDPattern.MatchString(exportID) {
+		return nil, fmt.Errorf("export ID %q is not 24 lowercase hexadecimal characters", exportID)
+	}
 	var job ExportJob
 	if err := c.get(ctx, c.exportsURL(projectID, clusterName, exportID), &job); err != nil {
 		return nil, fmt.Errorf("reading export job %s of cluster %q in project %s: %w", exportID, clusterName, projectID, err)

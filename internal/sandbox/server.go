@@ -49,11 +49,12 @@ type Request struct {
 // Server is the sandbox. The zero value is not usable; call New or NewEmpty.
 type Server struct {
 	mu              sync.Mutex
-	keys            map[string]string    // public key -> private key
-	serviceAccounts map[string]string    // client id -> secret
-	tokens          map[string]time.Time // access token -> expiry
-	nonces          map[string]time.Time // digest nonce -> expiry
-	clusters        map[string][]Job     // projectID/cluster -> jobs, newest first
+	keys            map[string]string          // public key -> private key
+	serviceAccounts map[string]string          // client id -> secret
+	tokens          map[string]time.Time       // access token -> expiry
+	nonces          map[string]time.Time       // digest nonce -> expiry
+	nonceCounts     map[string]map[string]bool // digest nonce -> nonce counts used
+	clusters        map[string][]Job           // projectID/cluster -> jobs, newest first
 	faults          []*Fault
 	afterPage       []*pageHook
 	keyBudget       map[string]int // public key -> authenticated requests left
@@ -67,6 +68,9 @@ type Server struct {
 	// Latency delays every answer, challenges included, to model the
 	// round trip to Atlas in benchmarks.
 	Latency time.Duration
+	// SingleUseNonces makes every digest nonce good for one request, as a
+	// strict server may; clients must then answer a fresh challenge each time.
+	SingleUseNonces bool
 }
 
 // New returns a sandbox seeded with the documentation examples, a generated
@@ -90,6 +94,7 @@ func NewEmpty() *Server {
 		serviceAccounts: map[string]string{},
 		tokens:          map[string]time.Time{},
 		nonces:          map[string]time.Time{},
+		nonceCounts:     map[string]map[string]bool{},
 		clusters:        map[string][]Job{},
 		keyBudget:       map[string]int{},
 		TokenLifetime:   time.Hour,
@@ -219,12 +224,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Accept: r.Header.Get("Accept"),
 		UserAgent: r.Header.Get("User-Agent"), Auth: "none"}
 	sw := &statusWriter{ResponseWriter: w}
-	defer func() {
-		rec.Status = sw.status
-		s.mu.Lock()
-		s.requests = append(s.requests, *rec)
-		s.mu.Unlock()
-	}()
+	// The request is logged as its answer starts, before a byte of it
+	// leaves, so that a client holding its answer finds the request in
+	// Requests(); logging when the handler returns could come after the
+	// client has read a large answer. An answer never started (a hang the
+	// client gave up on) is logged when the handler returns.
+	var logOnce sync.Once
+	logRequest := func() {
+		logOnce.Do(func() {
+			rec.Status = sw.status
+			s.mu.Lock()
+			s.requests = append(s.requests, *rec)
+			s.mu.Unlock()
+		})
+	}
+	sw.onStatus = logRequest
+	defer logRequest()
 
 	if r.URL.Path == "/api/oauth/token" {
 		rec.Auth = "basic"
@@ -472,6 +487,7 @@ func (s *Server) newNonce() string {
 	for n, exp := range s.nonces {
 		if now.After(exp) {
 			delete(s.nonces, n)
+			delete(s.nonceCounts, n)
 		}
 	}
 	s.nonces[nonce] = now.Add(5 * time.Minute)
@@ -483,9 +499,9 @@ func (s *Server) newNonce() string {
 func (s *Server) verifyDigest(r *http.Request, header string) (string, bool) {
 	p := parseDigestParams(strings.TrimPrefix(header, "Digest "))
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	private, knownKey := s.keys[p["username"]]
 	expiry, knownNonce := s.nonces[p["nonce"]]
-	s.mu.Unlock()
 	if !knownKey || !knownNonce || time.Now().After(expiry) || p["realm"] != Realm || p["qop"] != "auth" ||
 		p["uri"] != r.URL.RequestURI() || (p["algorithm"] != "" && p["algorithm"] != "MD5") {
 		return "", false
@@ -493,7 +509,25 @@ func (s *Server) verifyDigest(r *http.Request, header string) (string, bool) {
 	ha1 := md5hex(p["username"] + ":" + Realm + ":" + private)
 	ha2 := md5hex(r.Method + ":" + p["uri"])
 	want := md5hex(strings.Join([]string{ha1, p["nonce"], p["nc"], p["cnonce"], "auth", ha2}, ":"))
-	return p["username"], subtle.ConstantTimeCompare([]byte(want), []byte(p["response"])) == 1
+	if subtle.ConstantTimeCompare([]byte(want), []byte(p["response"])) != 1 {
+		return "", false
+	}
+	// A nonce count may serve once per nonce (replay protection, RFC 7616
+	// 3.3); with SingleUseNonces the nonce itself serves once.
+	used := s.nonceCounts[p["nonce"]]
+	if used == nil {
+		used = map[string]bool{}
+		s.nonceCounts[p["nonce"]] = used
+	}
+	if used[p["nc"]] {
+		return "", false
+	}
+	used[p["nc"]] = true
+	if s.SingleUseNonces {
+		delete(s.nonces, p["nonce"])
+		delete(s.nonceCounts, p["nonce"])
+	}
+	return p["username"], true
 }
 
 func md5hex(s string) string {
@@ -501,7 +535,9 @@ func md5hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// parseDigestParams splits `k="v", k2=v2` pairs; values may be quoted.
+// parseDigestParams splits `k="v", k2=v2` pairs; values may be quoted. The
+// sandbox has its own parser rather than the client's, so that one bug
+// cannot hide on both sides of the exchange.
 func parseDigestParams(s string) map[string]string {
 	params := map[string]string{}
 	for len(s) > 0 {
@@ -588,18 +624,23 @@ func writeError(w http.ResponseWriter, status int, code, detail string) {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// onStatus runs once the status is known, before it is sent.
+	onStatus func()
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if w.onStatus != nil {
+			w.onStatus()
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }

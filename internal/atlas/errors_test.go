@@ -1,0 +1,243 @@
+package atlas
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
+)
+
+// TestListExportJobs_errorEnvelope maps Atlas's error answers to *APIError:
+// status, errorCode and detail are kept, the message names all three, the
+// hint says what to do, and only the failures of Atlas itself are retried.
+func TestListExportJobs_errorEnvelope(t *testing.T) {
+	const maxRetries = 3
+	cases := map[string]struct {
+		fault      *sandbox.Fault
+		privateKey string // replaces the sandbox's private key
+		publicKey  string // replaces the sandbox's public key
+		project    string
+		cluster    string
+
+		wantStatus   int
+		wantCode     string
+		wantDetail   string
+		wantAttempts int
+		wantHint     []string
+		// wantInMessage are further texts the message must quote.
+		wantInMessage []string
+	}{
+		"400 bad request": {
+			fault:      &sandbox.Fault{Status: http.StatusBadRequest},
+			wantStatus: http.StatusBadRequest, wantCode: "VALIDATION_ERROR", wantDetail: "Scripted by the sandbox: Bad Request.",
+			wantAttempts: 1, wantHint: []string{"provider bug"},
+		},
+		"401 wrong private key": {
+			privateKey: "00000000-0000-0000-0000-000000000000",
+			wantStatus: http.StatusUnauthorized, wantCode: "USER_UNAUTHORIZED", wantDetail: "Current user is not authorized to perform this action.",
+			wantAttempts: 1, wantHint: []string{"API key pair", "public_key/private_key", "MONGODB_ATLAS_PUBLIC_KEY/MONGODB_ATLAS_PRIVATE_KEY"},
+		},
+		"401 unknown public key": {
+			publicKey:  "nosuchky",
+			wantStatus: http.StatusUnauthorized, wantCode: "USER_UNAUTHORIZED", wantDetail: "Current user is not authorized to perform this action.",
+			wantAttempts: 1, wantHint: []string{"API key pair", "MONGODB_ATLAS_PUBLIC_KEY"},
+		},
+		"403 forbidden": {
+			fault:      &sandbox.Fault{Status: http.StatusForbidden},
+			wantStatus: http.StatusForbidden, wantCode: "IP_ADDRESS_NOT_ON_ACCESS_LIST", wantDetail: "Scripted by the sandbox: Forbidden.",
+			wantAttempts: 1, wantHint: []string{"Project Backup Manager", "API access list"},
+		},
+		"404 unknown cluster": {
+			cluster:    "no-such-cluster",
+			wantStatus: http.StatusNotFound, wantCode: "CLUSTER_NOT_FOUND",
+			wantDetail:   "No cluster named no-such-cluster exists in group " + testProject + ".",
+			wantAttempts: 1, wantHint: []string{"project or cluster does not exist", "not visible"},
+		},
+		"404 unknown project": {
+			project:    "0123456789abcdef01234567",
+			wantStatus: http.StatusNotFound, wantCode: "GROUP_NOT_FOUND", wantDetail: "No group with ID 0123456789abcdef01234567 exists.",
+			wantAttempts: 1, wantHint: []string{"project or cluster does not exist", "not visible"},
+		},
+		"500 internal server error, retried": {
+			fault:      &sandbox.Fault{Status: http.StatusInternalServerError},
+			wantStatus: http.StatusInternalServerError, wantCode: "UNEXPECTED_ERROR", wantDetail: "Scripted by the sandbox: Internal Server Error.",
+			wantAttempts: maxRetries + 1, wantHint: []string{"Retry later"}, wantInMessage: []string{"after 4 attempts"},
+		},
+		"500 with a body that is not JSON, retried": {
+			fault:        &sandbox.Fault{Status: http.StatusInternalServerError, Body: "oops", ContentType: "text/plain"},
+			wantStatus:   http.StatusInternalServerError,
+			wantAttempts: maxRetries + 1, wantHint: []string{"Retry later"},
+			wantInMessage: []string{`content type "text/plain"`, `"oops"`, "after 4 attempts"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1))
+			if tc.fault != nil {
+				sbx.AddFault(*tc.fault)
+			}
+			client := newTestClient(t, srv.URL, withMaxRetries(maxRetries), func(cfg *Config) {
+				cfg.PrivateKey = cmpOr(tc.privateKey, cfg.PrivateKey)
+				cfg.PublicKey = cmpOr(tc.publicKey, cfg.PublicKey)
+			})
+
+			_, err := client.ListExportJobs(context.Background(), cmpOr(tc.project, testProject), cmpOr(tc.cluster, testCluster))
+
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("got %v (%T), want an *APIError", err, err)
+			}
+			if apiErr.StatusCode != tc.wantStatus || apiErr.ErrorCode != tc.wantCode || apiErr.Detail != tc.wantDetail {
+				t.Errorf("StatusCode, ErrorCode, Detail = %d, %q, %q; want %d, %q, %q",
+					apiErr.StatusCode, apiErr.ErrorCode, apiErr.Detail, tc.wantStatus, tc.wantCode, tc.wantDetail)
+			}
+			if StatusCode(err) != tc.wantStatus {
+				t.Errorf("StatusCode(err) = %d, want %d", StatusCode(err), tc.wantStatus)
+			}
+			msg := err.Error()
+			for _, want := range append([]string{"HTTP " + strconv.Itoa(tc.wantStatus), tc.wantCode, tc.wantDetail}, tc.wantInMessage...) {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message %q does not contain %q", msg, want)
+				}
+			}
+			hint := Hint(err)
+			for _, want := range tc.wantHint {
+				if !strings.Contains(hint, want) {
+					t.Errorf("hint %q does not contain %q", hint, want)
+				}
+			}
+			for _, secret := range []string{sandbox.PrivateKey, tc.privateKey} {
+				if secret != "" && (strings.Contains(msg, secret) || strings.Contains(hint, secret)) {
+					t.Errorf("the private key %q appears in the error %q or its hint", secret, msg)
+				}
+			}
+			if got := len(attempts(sbx)); got != tc.wantAttempts || apiErr.Attempts != tc.wantAttempts {
+				t.Errorf("%d attempts reached the sandbox and the error counts %d; want %d", got, apiErr.Attempts, tc.wantAttempts)
+			}
+		})
+	}
+}
+
+func cmpOr(s, fallback string) string {
+	if s != "" {
+		return s
+	}
+	return fallback
+}
+
+// TestGetExportJob_errors: reading one job maps the sandbox's 404s and
+// rejects path parameters that are not the API's, before any request.
+func TestGetExportJob_errors(t *testing.T) {
+	generated := sandbox.GenerateJobs(testCluster, 3, 1)
+	cases := map[string]struct {
+		project, cluster, exportID string
+		wantStatus                 int
+		wantCode                   string
+	}{
+		"unknown job":           {testProject, testCluster, "0123456789abcdef01234567", http.StatusNotFound, "EXPORT_JOB_NOT_FOUND"},
+		"unknown cluster":       {testProject, "other", generated[0].ID, http.StatusNotFound, "CLUSTER_NOT_FOUND"},
+		"unknown project":       {"0123456789abcdef01234567", testCluster, generated[0].ID, http.StatusNotFound, "GROUP_NOT_FOUND"},
+		"export ID path":        {testProject, testCluster, "../../../../../orgs", 0, ""},
+		"export ID uppercase":   {testProject, testCluster, strings.ToUpper(generated[0].ID), 0, ""},
+		"export ID empty":       {testProject, testCluster, "", 0, ""},
+		"cluster name path":     {testProject, "a/../b", generated[0].ID, 0, ""},
+		"cluster name too long": {testProject, strings.Repeat("a", MaxClusterNameLength+1), generated[0].ID, 0, ""},
+		"project ID short":      {"abc", testCluster, generated[0].ID, 0, ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sbx, srv := startSandbox(t, generated)
+			client := newTestClient(t, srv.URL)
+
+			job, err := client.GetExportJob(context.Background(), tc.project, tc.cluster, tc.exportID)
+
+			if err == nil {
+				t.Fatalf("got %s, want an error", jsonText(job))
+			}
+			if StatusCode(err) != tc.wantStatus {
+				t.Errorf("StatusCode(%v) = %d, want %d", err, StatusCode(err), tc.wantStatus)
+			}
+			var apiErr *APIError
+			if tc.wantCode != "" && (!errors.As(err, &apiErr) || apiErr.ErrorCode != tc.wantCode) {
+				t.Errorf("got %v, want errorCode %s", err, tc.wantCode)
+			}
+			if tc.wantStatus == 0 && len(sbx.Requests()) != 0 {
+				t.Errorf("a request was sent for %q/%q/%q: %+v", tc.project, tc.cluster, tc.exportID, sbx.Requests())
+			}
+		})
+	}
+}
+
+// TestListExportJobs_rejectsBadPathParameters: the list checks its path
+// parameters against the API's patterns before any request.
+func TestListExportJobs_rejectsBadPathParameters(t *testing.T) {
+	cases := map[string]struct{ project, cluster string }{
+		"project ID uppercase":      {strings.ToUpper(testProject), testCluster},
+		"project ID path":           {"../../orgs", testCluster},
+		"cluster name empty":        {testProject, ""},
+		"cluster name slash":        {testProject, "a/b"},
+		"cluster name hyphen first": {testProject, "-a"},
+		"cluster name too long":     {testProject, strings.Repeat("a", MaxClusterNameLength+1)},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sbx, srv := startSandbox(t, nil)
+			_, err := newTestClient(t, srv.URL).ListExportJobs(context.Background(), tc.project, tc.cluster)
+			if err == nil || len(sbx.Requests()) != 0 {
+				t.Errorf("got %v after %d requests; want an error and no request", err, len(sbx.Requests()))
+			}
+		})
+	}
+}
+
+// TestGetExportJob_decodesJob reads one seeded job unchanged.
+func TestGetExportJob_decodesJob(t *testing.T) {
+	srv := serve(t, sandbox.New())
+	client := newTestClient(t, srv.URL)
+	for _, want := range sandbox.DocsShardedJobs() {
+		got, err := client.GetExportJob(context.Background(), sandbox.ProjectID, sandbox.ClusterSharded, want.ID)
+		if err != nil {
+			t.Fatalf("GetExportJob %s: %v", want.ID, err)
+		}
+		assertJobsOnceInOrder(t, []ExportJob{*got}, []sandbox.Job{want})
+	}
+}
+
+// TestAPIError_messages pins the wording of the error kinds a user sees.
+func TestAPIError_messages(t *testing.T) {
+	cases := map[string]struct {
+		err  error
+		want string
+	}{
+		"envelope": {
+			&APIError{StatusCode: 404, ErrorCode: "CLUSTER_NOT_FOUND", Detail: "No cluster named x exists in group y."},
+			"Atlas answered HTTP 404 Not Found (errorCode CLUSTER_NOT_FOUND): No cluster named x exists in group y.",
+		},
+		"envelope after retries": {
+			&APIError{StatusCode: 429, ErrorCode: "RATE_LIMITED", Detail: "Slow down.", Attempts: 3},
+			"Atlas answered HTTP 429 Too Many Requests (errorCode RATE_LIMITED): Slow down. (after 3 attempts)",
+		},
+		"not the envelope": {
+			&APIError{StatusCode: 502, ContentType: "text/html", BodySnippet: "<html>"},
+			`Atlas answered HTTP 502 Bad Gateway with a body that is not Atlas's error JSON (content type "text/html", first 200 characters: "<html>")`,
+		},
+		"body error": {
+			&ResponseBodyError{StatusCode: 200, ContentType: "text/html", BodySnippet: "<html>", Err: errors.New("content type \"text/html\" is not JSON")},
+			`Atlas answered HTTP 200 with a body that is not the expected JSON (content type "text/html", first 200 characters: "<html>"): content type "text/html" is not JSON`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.err.Error(); got != tc.want {
+				t.Errorf("message\n%s\nwant\n%s", got, tc.want)
+			}
+			if Hint(tc.err) == "" {
+				t.Errorf("no hint for %v", tc.err)
+			}
+		})
+	}
+}

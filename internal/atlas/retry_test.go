@@ -1,0 +1,383 @@
+package atlas
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
+)
+
+// TestListExportJobs_retriesThenSucceeds: rate limiting, Atlas's and a
+// proxy's failures, a body cut short and a hung answer are all retried, and
+// the walk still returns every job once.
+func TestListExportJobs_retriesThenSucceeds(t *testing.T) {
+	cases := map[string]struct {
+		fault        sandbox.Fault
+		timeout      time.Duration
+		wantAttempts int // on the faulty page
+	}{
+		"429":                    {fault: sandbox.Fault{Status: http.StatusTooManyRequests, Times: 2}, wantAttempts: 3},
+		"500":                    {fault: sandbox.Fault{Status: http.StatusInternalServerError, Times: 2}, wantAttempts: 3},
+		"502 from a proxy, HTML": {fault: sandbox.Fault{Status: http.StatusBadGateway, HTML: true, Times: 2}, wantAttempts: 3},
+		"503":                    {fault: sandbox.Fault{Status: http.StatusServiceUnavailable, Times: 2}, wantAttempts: 3},
+		"504":                    {fault: sandbox.Fault{Status: http.StatusGatewayTimeout, Times: 2}, wantAttempts: 3},
+		"body cut short":         {fault: sandbox.Fault{Truncate: true, Times: 2}, wantAttempts: 3},
+		"hung answer":            {fault: sandbox.Fault{Hang: 10 * time.Second, Times: 1}, timeout: 500 * time.Millisecond, wantAttempts: 2},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			generated := sandbox.GenerateJobs(testCluster, 1234, 2)
+			sbx, srv := startSandbox(t, generated)
+			fault := tc.fault
+			fault.Page = 2
+			sbx.AddFault(fault)
+			client := newTestClient(t, srv.URL, withMaxRetries(3), func(cfg *Config) {
+				if tc.timeout > 0 {
+					cfg.RequestTimeout = tc.timeout
+				}
+			})
+
+			list := listTestCluster(t, client)
+			srv.Close() // waits for the hung handler to give up and be counted
+
+			assertJobsOnceInOrder(t, list.Jobs, generated)
+			if got := countPage(t, sbx, 2); got != tc.wantAttempts {
+				t.Errorf("page 2 was asked for %d times, want %d", got, tc.wantAttempts)
+			}
+			if list.Walks != 1 {
+				t.Errorf("Walks = %d, want 1: a retried page is not a changed list", list.Walks)
+			}
+		})
+	}
+}
+
+func countPage(t *testing.T, sbx *sandbox.Server, page int) int {
+	t.Helper()
+	n := 0
+	for _, p := range pagesRequested(t, sbx) {
+		if p == page {
+			n++
+		}
+	}
+	return n
+}
+
+// TestListExportJobs_honoursRetryAfter: a 429's Retry-After, in seconds or as
+// an HTTP date, is waited out even though the backoff alone would retry
+// within milliseconds.
+func TestListExportJobs_honoursRetryAfter(t *testing.T) {
+	cases := map[string]func() string{
+		"seconds": func() string { return "1" },
+		// Two seconds ahead, cut to the second by the format: at least
+		// one second from now.
+		"HTTP date": func() string { return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) },
+	}
+	for name, retryAfter := range cases {
+		t.Run(name, func(t *testing.T) {
+			sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1))
+			client := newTestClient(t, srv.URL, withMaxRetries(2))
+			start := time.Now()
+			sbx.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: retryAfter(), Times: 1})
+
+			list := listTestCluster(t, client)
+
+			if elapsed := time.Since(start); elapsed < 900*time.Millisecond {
+				t.Errorf("the retry came %v after the first attempt; Retry-After asked for a second", elapsed)
+			}
+			if len(list.Jobs) != 3 || len(attempts(sbx)) != 2 {
+				t.Errorf("%d jobs after %d attempts, want 3 after 2", len(list.Jobs), len(attempts(sbx)))
+			}
+		})
+	}
+}
+
+// TestListExportJobs_rateLimitedForever: with MaxRetries 2 the client stops
+// after exactly 3 attempts, in bounded time, and says what Atlas said.
+func TestListExportJobs_rateLimitedForever(t *testing.T) {
+	sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1))
+	sbx.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests})
+	client := newTestClient(t, srv.URL, withMaxRetries(2))
+	start := time.Now()
+
+	_, err := client.ListExportJobs(context.Background(), testProject, testCluster)
+
+	if elapsed := time.Since(start); elapsed > 20*time.Second {
+		t.Errorf("gave up after %v; retries a few milliseconds apart should take well under a second", elapsed)
+	}
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusTooManyRequests || apiErr.Attempts != 3 {
+		t.Fatalf("got %v, want a 429 APIError after 3 attempts", err)
+	}
+	for _, want := range []string{"after 3 attempts", "429", "RATE_LIMITED", "Scripted by the sandbox: Too Many Requests."} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q does not contain %q", err, want)
+		}
+	}
+	if got := len(attempts(sbx)); got != 3 {
+		t.Errorf("%d attempts reached the sandbox, want 3", got)
+	}
+	if !strings.Contains(Hint(err), "rate-limiting") {
+		t.Errorf("hint %q does not mention rate limiting", Hint(err))
+	}
+}
+
+// TestListExportJobs_bodyErrors: answers whose body is not the expected JSON
+// end in a *ResponseBodyError that quotes the content type and the start of
+// the body. A body cut short is retried; a complete wrong body is not.
+func TestListExportJobs_bodyErrors(t *testing.T) {
+	longHTML := "<html><body>" + strings.Repeat("<p>Please sign in to the corporate proxy.</p>", 10) + "</body></html>"
+	cases := map[string]struct {
+		fault           sandbox.Fault
+		wantAttempts    int
+		wantContentType string
+		wantSnippet     string // the whole snippet, or its start when wantSnippetPrefix
+		snippetIsPrefix bool
+		anySnippet      bool // neither content type nor snippet checked
+		wantUnwrap      error
+		wantInMessage   []string
+	}{
+		"cut short every time": {
+			fault:        sandbox.Fault{Truncate: true},
+			wantAttempts: 3, wantContentType: v2ContentType,
+			wantSnippet: `{"links":[`, snippetIsPrefix: true, wantUnwrap: io.ErrUnexpectedEOF,
+			wantInMessage: []string{"after 3 attempts", "unexpected EOF"},
+		},
+		"HTML with status 200": {
+			fault:        sandbox.Fault{Status: http.StatusOK, HTML: true},
+			wantAttempts: 1, wantContentType: "text/html; charset=utf-8",
+			wantSnippet:   "<html>\r\n<head><title>200 OK</title></head>\r\n<body>\r\n<center><h1>200 OK</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+			wantInMessage: []string{"is not JSON"},
+		},
+		"long HTML with status 200": {
+			fault:        sandbox.Fault{Status: http.StatusOK, Body: longHTML, ContentType: "text/html"},
+			wantAttempts: 1, wantContentType: "text/html",
+			wantSnippet: longHTML[:200],
+		},
+		// The check for "results" follows the decoding, where the
+		// client no longer has the answer's content type and body at
+		// hand: they are not checked here.
+		"JSON without results": {
+			fault:        sandbox.Fault{Status: http.StatusOK, Body: `{"links":[],"totalCount":3}`, ContentType: v2ContentType},
+			wantAttempts: 1, anySnippet: true,
+			wantInMessage: []string{`no "results" array`},
+		},
+		"JSON with trailing garbage": {
+			fault:        sandbox.Fault{Status: http.StatusOK, Body: `{"results":[],"totalCount":0} {"results":[]}`, ContentType: v2ContentType},
+			wantAttempts: 1, wantContentType: v2ContentType,
+			wantSnippet: `{"results":[],"totalCount":0} {"results":[]}`,
+		},
+		"JSON of the wrong shape": {
+			fault:        sandbox.Fault{Status: http.StatusOK, Body: `{"results":{"id":1}}`, ContentType: v2ContentType},
+			wantAttempts: 1, wantContentType: v2ContentType,
+			wantSnippet: `{"results":{"id":1}}`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 20, 1))
+			sbx.AddFault(tc.fault)
+			client := newTestClient(t, srv.URL, withMaxRetries(2))
+
+			_, err := client.ListExportJobs(context.Background(), testProject, testCluster)
+
+			var bodyErr *ResponseBodyError
+			if !errors.As(err, &bodyErr) {
+				t.Fatalf("got %v (%T), want a *ResponseBodyError", err, err)
+			}
+			if bodyErr.StatusCode != http.StatusOK {
+				t.Errorf("StatusCode = %d, want 200", bodyErr.StatusCode)
+			}
+			wantInMessage := append(tc.wantInMessage, "first 200 characters")
+			if !tc.anySnippet {
+				if bodyErr.ContentType != tc.wantContentType {
+					t.Errorf("ContentType = %q, want %q", bodyErr.ContentType, tc.wantContentType)
+				}
+				snippetOK := bodyErr.BodySnippet == tc.wantSnippet ||
+					(tc.snippetIsPrefix && strings.HasPrefix(bodyErr.BodySnippet, tc.wantSnippet))
+				if !snippetOK || len([]rune(bodyErr.BodySnippet)) > 200 {
+					t.Errorf("BodySnippet %q, want %q (at most 200 characters)", bodyErr.BodySnippet, tc.wantSnippet)
+				}
+				// The message quotes the snippet Go-style.
+				quoted := strings.TrimSuffix(strconv.Quote(tc.wantSnippet), `"`)
+				wantInMessage = append(wantInMessage, `content type "`+tc.wantContentType+`"`, quoted)
+			}
+			msg := err.Error()
+			for _, want := range wantInMessage {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message %q does not contain %q", msg, want)
+				}
+			}
+			if tc.wantUnwrap != nil && !errors.Is(err, tc.wantUnwrap) {
+				t.Errorf("errors.Is(%v, %v) is false", err, tc.wantUnwrap)
+			}
+			if got := len(attempts(sbx)); got != tc.wantAttempts {
+				t.Errorf("%d attempts, want %d", got, tc.wantAttempts)
+			}
+			if Hint(err) == "" {
+				t.Errorf("no hint for %v", err)
+			}
+		})
+	}
+}
+
+// TestListExportJobs_cancelStopsHungRead: cancelling the context ends a read
+// that Atlas never answers, promptly, with the context's error.
+func TestListExportJobs_cancelStopsHungRead(t *testing.T) {
+	sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1))
+	sbx.AddFault(sandbox.Fault{Hang: time.Minute})
+	client := newTestClient(t, srv.URL) // the default 60 s request timeout
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+
+	_, err := client.ListExportJobs(ctx, testProject, testCluster)
+
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("the read ended %v after it started, long after the cancellation at 100ms", elapsed)
+	}
+	srv.Close() // waits for the hung handler to see the cancellation and be counted
+	if got := len(attempts(sbx)); got != 1 {
+		t.Errorf("%d attempts, want 1: a cancelled read is not retried", got)
+	}
+}
+
+// TestListExportJobs_rateLimitedPagesInParallel: 429s on several pages read in
+// parallel are retried and lose no job.
+func TestListExportJobs_rateLimitedPagesInParallel(t *testing.T) {
+	generated := sandbox.GenerateJobs(testCluster, 1234, 4)
+	sbx, srv := startSandbox(t, generated)
+	for _, page := range []int{2, 3, 5, 8, 13} {
+		sbx.AddFault(sandbox.Fault{Page: page, Status: http.StatusTooManyRequests, Times: 2})
+	}
+	client := newTestClient(t, srv.URL, withPaging(100, 8), withMaxRetries(4))
+
+	list := listTestCluster(t, client)
+
+	assertJobsOnceInOrder(t, list.Jobs, generated)
+	if sbx.FaultsFired() != 10 {
+		t.Errorf("%d faults fired, want 10", sbx.FaultsFired())
+	}
+}
+
+// TestPageLimiter_throttleHalves: each 429 halves the pages allowed in flight,
+// never below one.
+func TestPageLimiter_throttleHalves(t *testing.T) {
+	l := newPageLimiter(8)
+	for _, want := range []int{4, 2, 1, 1} {
+		l.throttle()
+		if got := l.limit(); got != want {
+			t.Fatalf("limit after a throttle = %d, want %d", got, want)
+		}
+	}
+}
+
+// TestPageLimiter_capacityFollowsLimit: pages already in flight finish, but
+// as they release their slots only the new limit may start again; recovered
+// capacity becomes available again.
+func TestPageLimiter_capacityFollowsLimit(t *testing.T) {
+	l := newPageLimiter(8)
+	ctx := context.Background()
+	for range 8 {
+		if err := l.acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.throttle() // 8 in flight, the limit is now 4
+	for range 8 {
+		l.release()
+	}
+	if got := tryAcquireAll(l); got != 4 {
+		t.Fatalf("%d pages could start after the throttle, want 4", got)
+	}
+	// Grow back: successes until the limit rises by one.
+	before := l.limit()
+	for i := 0; l.limit() == before; i++ {
+		if i > 100 {
+			t.Fatalf("the limit stays at %d after 100 successes", before)
+		}
+		l.recover()
+	}
+	if got := l.limit(); got != before+1 {
+		t.Fatalf("limit grew from %d to %d, want %d", before, got, before+1)
+	}
+	if got := tryAcquireAll(l); got != 1 {
+		t.Errorf("%d more pages could start after the limit grew by one, want 1", got)
+	}
+}
+
+// TestPageLimiter_recoverGrowsBackToMax: with successes the limit returns to
+// its maximum and no further.
+func TestPageLimiter_recoverGrowsBackToMax(t *testing.T) {
+	l := newPageLimiter(8)
+	l.throttle()
+	l.throttle()
+	prev := l.limit()
+	for range 1000 {
+		l.recover()
+		if got := l.limit(); got < prev || got > prev+1 {
+			t.Fatalf("limit went from %d to %d on one success", prev, got)
+		}
+		prev = l.limit()
+	}
+	if prev != 8 {
+		t.Errorf("limit %d after 1000 successes, want 8", prev)
+	}
+	if got := tryAcquireAll(l); got != 8 {
+		t.Errorf("%d pages could start, want 8", got)
+	}
+	unthrottled := newPageLimiter(3)
+	unthrottled.recover()
+	if got := unthrottled.limit(); got != 3 {
+		t.Errorf("an unthrottled limiter's limit is %d after a success, want 3", got)
+	}
+}
+
+func tryAcquireAll(l *pageLimiter) int {
+	n := 0
+	for l.sem.TryAcquire(1) {
+		n++
+	}
+	return n
+}
+
+// TestCheckRetry_throttlesOn429: the retry policy halves the limiter of the
+// walk on 429 only, and retries exactly the statuses worth retrying.
+func TestCheckRetry_throttlesOn429(t *testing.T) {
+	cases := map[int]struct {
+		retry     bool
+		wantLimit int
+	}{
+		http.StatusTooManyRequests:     {true, 4},
+		http.StatusInternalServerError: {true, 8},
+		http.StatusBadGateway:          {true, 8},
+		http.StatusServiceUnavailable:  {true, 8},
+		http.StatusGatewayTimeout:      {true, 8},
+		http.StatusOK:                  {false, 8},
+		http.StatusBadRequest:          {false, 8},
+		http.StatusUnauthorized:        {false, 8},
+		http.StatusForbidden:           {false, 8},
+		http.StatusNotFound:            {false, 8},
+		http.StatusNotImplemented:      {false, 8},
+	}
+	for status, tc := range cases {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			l := newPageLimiter(8)
+			retry, err := checkRetry(withThrottle(context.Background(), l), &http.Response{StatusCode: status}, nil)
+			if retry != tc.retry || err != nil {
+				t.Errorf("checkRetry = %v, %v; want %v, nil", retry, err, tc.retry)
+			}
+			if got := l.limit(); got != tc.wantLimit {
+				t.Errorf("limit %d, want %d", got, tc.wantLimit)
+			}
+		})
+	}
+}

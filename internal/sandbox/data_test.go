@@ -1,0 +1,109 @@
+package sandbox
+
+import (
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestGenerateJobs_realistic: generated jobs are deterministic for a seed,
+// unique, newest first, with same-second pairs, every state, and the shapes
+// Atlas gives each state.
+func TestGenerateJobs_realistic(t *testing.T) {
+	jobs := GenerateJobs("c1", 2000, 42)
+	if !reflect.DeepEqual(jobs, GenerateJobs("c1", 2000, 42)) {
+		t.Fatal("two calls with the same seed differ")
+	}
+	if reflect.DeepEqual(jobs, GenerateJobs("c1", 2000, 43)) {
+		t.Fatal("two seeds give the same jobs")
+	}
+	if len(jobs) != 2000 {
+		t.Fatalf("%d jobs, want 2000", len(jobs))
+	}
+	ids := map[string]bool{}
+	states := map[string]int{}
+	ties := 0
+	for i, job := range jobs {
+		if ids[job.ID] || len(job.ID) != 24 {
+			t.Errorf("job %d: ID %q repeated or not an ObjectId", i, job.ID)
+		}
+		ids[job.ID] = true
+		states[job.State]++
+		created, err := time.Parse(time.RFC3339, job.CreatedAt)
+		if err != nil {
+			t.Fatalf("job %d: createdAt %q: %v", i, job.CreatedAt, err)
+		}
+		if i > 0 {
+			switch prev := jobs[i-1].CreatedAt; {
+			case prev < job.CreatedAt:
+				t.Errorf("job %d is newer than job %d", i, i-1)
+			case prev == job.CreatedAt:
+				ties++
+			}
+		}
+		wantPrefix := strings.Join([]string{"exported_snapshots", OrgID, ProjectID, "c1", created.Format("2006-01-02T1504"), strconv.FormatInt(created.Unix(), 10)}, "/")
+		if job.Prefix != wantPrefix {
+			t.Errorf("job %d: prefix %q, want %q", i, job.Prefix, wantPrefix)
+		}
+		if job.CustomData == nil || job.ExportBucketID == "" || job.SnapshotID == "" {
+			t.Errorf("job %d: customData, exportBucketId and snapshotId are always set: %+v", i, job)
+		}
+		finished := job.FinishedAt != ""
+		switch job.State {
+		case "Queued":
+			if finished || job.StateReason != nil {
+				t.Errorf("job %d: a Queued job with finishedAt or stateReason: %+v", i, job)
+			}
+		case "InProgress":
+			if finished || job.ExportStatus == nil || job.ExportStatus.ExportedCollections > job.ExportStatus.TotalCollections {
+				t.Errorf("job %d: an InProgress job needs a partial exportStatus and no finishedAt: %+v", i, job)
+			}
+		case "Successful":
+			if !finished || job.ExportStatus == nil || job.ExportStatus.ExportedCollections != job.ExportStatus.TotalCollections {
+				t.Errorf("job %d: a Successful job needs finishedAt and a complete exportStatus: %+v", i, job)
+			}
+		case "Failed":
+			if !finished || job.StateReason == nil || job.StateReason.ErrorCode == "" {
+				t.Errorf("job %d: a Failed job needs finishedAt and a stateReason: %+v", i, job)
+			}
+		case "Cancelled":
+			if !finished {
+				t.Errorf("job %d: a Cancelled job needs finishedAt", i)
+			}
+		default:
+			t.Errorf("job %d: state %q is not one of the API's", i, job.State)
+		}
+		if finished && job.FinishedAt < job.CreatedAt {
+			t.Errorf("job %d finished before it was created", i)
+		}
+	}
+	for _, state := range []string{"Queued", "InProgress", "Successful", "Failed", "Cancelled"} {
+		if states[state] == 0 {
+			t.Errorf("no %s job among %v", state, states)
+		}
+	}
+	if ties == 0 {
+		t.Error("no two jobs share a second: the ID tie-break would go untested")
+	}
+}
+
+// TestSetJobs_servesNewestFirst: whatever order jobs are given in, the
+// sandbox stores them newest first, same-second ties by ID descending.
+func TestSetJobs_servesNewestFirst(t *testing.T) {
+	s := NewEmpty()
+	s.SetJobs(ProjectID, "c1", []Job{
+		{ID: "000000000000000000000001", CreatedAt: "2026-01-01T00:00:00Z"},
+		{ID: "000000000000000000000003", CreatedAt: "2026-01-02T00:00:00Z"},
+		{ID: "000000000000000000000002", CreatedAt: "2026-01-01T00:00:00Z"},
+	})
+	s.InsertJobs(ProjectID, "c1", Job{ID: "000000000000000000000004", CreatedAt: "2026-01-01T12:00:00Z"})
+	var got []string
+	for _, j := range s.clusters[ProjectID+"/c1"] {
+		got = append(got, j.ID[23:])
+	}
+	if strings.Join(got, "") != "3421" {
+		t.Errorf("stored order %v, want 3 4 2 1", got)
+	}
+}
