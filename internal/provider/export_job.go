@@ -1,8 +1,8 @@
 package provider
 
 import (
-	"context"
 	"fmt"
+	"maps"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -112,16 +112,6 @@ func newJobTypes(job tftypes.Object) (jobTypes, error) {
 	return t, nil
 }
 
-// jobObjectType is the Terraform type of one export job object.
-func jobObjectType(ctx context.Context) (tftypes.Object, error) {
-	obj := schema.NestedAttributeObject{Attributes: exportJobAttributes()}
-	t, ok := obj.Type().TerraformType(ctx).(tftypes.Object)
-	if !ok {
-		return tftypes.Object{}, fmt.Errorf("export job schema is not an object")
-	}
-	return t, nil
-}
-
 // The conversion below builds tftypes values directly. The framework's
 // reflection (State.Set on nested structs) costs seconds for ten thousand
 // jobs; this costs a few milliseconds (see BENCHMARKS.md).
@@ -174,6 +164,20 @@ func (t jobTypes) jobAttributeValues(job *atlas.ExportJob, attrs map[string]tfty
 	} else {
 		attrs["state_reason"] = tftypes.NewValue(t.stateReason, nil)
 	}
+}
+
+// configAttributes returns the attributes of a data source's configuration
+// in a map of their own, for the state to be built in. tftypes.Value.As hands
+// out the configuration's own map: writing the state into it changes the
+// configuration the framework compares the state with after Read, which then
+// finds every value of the state "semantically equal" to itself, walking and
+// logging each one (about 147,000 debug lines, 80 MB, for 10,000 jobs).
+func configAttributes(config tftypes.Value) (map[string]tftypes.Value, error) {
+	var attrs map[string]tftypes.Value
+	if err := config.As(&attrs); err != nil {
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	return maps.Clone(attrs), nil
 }
 
 // jobValue is one export job as a Terraform object value.

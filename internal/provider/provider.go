@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -333,11 +334,21 @@ func (d *providerData) maskSecrets(ctx context.Context) context.Context {
 // context the data source passes down.
 type tflogLogger struct{}
 
+// tflogMu serialises the client's log lines. The client logs from the
+// goroutines that read pages in parallel, all under one context, and tflog's
+// masking rewrites that context's field map in place: concurrent lines crash
+// the provider with "concurrent map iteration and map write".
+var tflogMu sync.Mutex
+
 func (tflogLogger) Debug(ctx context.Context, msg string, fields map[string]any) {
+	tflogMu.Lock()
+	defer tflogMu.Unlock()
 	tflog.Debug(ctx, msg, fields)
 }
 
 func (tflogLogger) Warn(ctx context.Context, msg string, fields map[string]any) {
+	tflogMu.Lock()
+	defer tflogMu.Unlock()
 	tflog.Warn(ctx, msg, fields)
 }
 

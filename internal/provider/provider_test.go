@@ -1,15 +1,31 @@
 package provider
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"github.com/hashicorp/terraform-plugin-log/tflogtest"
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
 
@@ -44,30 +60,448 @@ func startSandbox(t *testing.T) (*sandbox.Server, string) {
 	return sbx, srv.URL
 }
 
+// accTest runs steps through the terraform CLI against the in-process provider.
+func accTest(t *testing.T, steps ...resource.TestStep) {
+	t.Helper()
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testProviderFactories, Steps: steps})
+}
+
+// expectState applies config and runs the state checks.
+func expectState(t *testing.T, config string, checks ...statecheck.StateCheck) {
+	t.Helper()
+	accTest(t, resource.TestStep{Config: config, ConfigStateChecks: checks})
+}
+
+// expectError applies config and expects it to fail with an error matching want.
+func expectError(t *testing.T, config string, want *regexp.Regexp) {
+	t.Helper()
+	accTest(t, resource.TestStep{Config: config, ExpectError: want})
+}
+
+// expectFailsBeforeAnyRequest applies config, expects an error matching want,
+// and checks that the sandbox saw no request: the error came from validation
+// or configuration, not from Atlas.
+func expectFailsBeforeAnyRequest(t *testing.T, sbx *sandbox.Server, config string, want *regexp.Regexp) {
+	t.Helper()
+	expectError(t, config, want)
+	if n := len(sbx.Requests()); n != 0 {
+		t.Errorf("the sandbox saw %d requests; the configuration must fail before any", n)
+	}
+}
+
+// errorText matches the phrases in order anywhere in terraform's output. A
+// space in a phrase matches any run of white space, since terraform wraps
+// long diagnostics.
+func errorText(phrases ...string) *regexp.Regexp {
+	parts := make([]string, len(phrases))
+	for i, phrase := range phrases {
+		words := strings.Fields(phrase)
+		for j, w := range words {
+			words[j] = regexp.QuoteMeta(w)
+		}
+		parts[i] = strings.Join(words, `\s+`)
+	}
+	return regexp.MustCompile(`(?s)` + strings.Join(parts, `.*`))
+}
+
+// attr is one `name = "value"` line of a block.
+func attr(name, value string) string {
+	return fmt.Sprintf("%s = %q", name, value)
+}
+
+// block renders a configuration block with one line per argument.
+func block(header string, lines ...string) string {
+	var b strings.Builder
+	b.WriteString("\n" + header + " {\n")
+	for _, l := range lines {
+		b.WriteString("  " + l + "\n")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// providerConfig is a provider block with exactly the given lines.
+func providerConfig(lines ...string) string {
+	return block(`provider "atlasexports"`, lines...)
+}
+
 // providerBlock configures the provider against a sandbox with its key
 // pair; extra lines go inside the block.
 func providerBlock(baseURL string, extra ...string) string {
-	block := fmt.Sprintf(`
-provider "atlasexports" {
-  base_url    = %q
-  public_key  = %q
-  private_key = %q
-`, baseURL, sandbox.PublicKey, sandbox.PrivateKey)
-	for _, e := range extra {
-		block += "  " + e + "\n"
-	}
-	return block + "}\n"
+	return providerConfig(append([]string{attr("base_url", baseURL), attr("public_key", sandbox.PublicKey),
+		attr("private_key", sandbox.PrivateKey)}, extra...)...)
+}
+
+// serviceAccountBlock configures the provider against a sandbox with its
+// service account; extra lines go inside the block.
+func serviceAccountBlock(baseURL string, extra ...string) string {
+	return providerConfig(append([]string{attr("base_url", baseURL), attr("client_id", sandbox.ClientID),
+		attr("client_secret", sandbox.ClientSecret)}, extra...)...)
 }
 
 // exportsBlock is a snapshot_exports data source named "this".
 func exportsBlock(cluster string, extra ...string) string {
-	block := fmt.Sprintf(`
-data "atlasexports_snapshot_exports" "this" {
-  project_id   = %q
-  cluster_name = %q
-`, sandbox.ProjectID, cluster)
-	for _, e := range extra {
-		block += "  " + e + "\n"
+	return namedExportsBlock("this", cluster, extra...)
+}
+
+// namedExportsBlock is a snapshot_exports data source of the sandbox project.
+func namedExportsBlock(name, cluster string, extra ...string) string {
+	return block(`data "atlasexports_snapshot_exports" "`+name+`"`,
+		append([]string{attr("project_id", sandbox.ProjectID), attr("cluster_name", cluster)}, extra...)...)
+}
+
+// atlasEnv lists every environment variable the provider reads.
+var atlasEnv = []string{EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey, EnvPrivateAPIKey, EnvClientID,
+	EnvClientSecret, EnvBaseURL, EnvMaxRetries}
+
+// clearAtlasEnv empties the provider's environment for one test, so that a
+// developer's own Atlas credentials cannot change its outcome. Tests that
+// call it cannot run in parallel.
+func clearAtlasEnv(t *testing.T) {
+	t.Helper()
+	for _, name := range atlasEnv {
+		t.Setenv(name, "")
 	}
-	return block + "}\n"
+}
+
+// setEnv sets environment variables in pairs (name, value) for one test.
+func setEnv(t *testing.T, pairs ...string) {
+	t.Helper()
+	for i := 0; i+1 < len(pairs); i += 2 {
+		t.Setenv(pairs[i], pairs[i+1])
+	}
+}
+
+// requestSummary is the sandbox's view of the requests so far, one word per
+// request in order: "token", "page<N>" for a list page, "job" for a single
+// job, "other" otherwise.
+func requestSummary(sbx *sandbox.Server) string {
+	var words []string
+	for _, r := range sbx.Requests() {
+		q, _ := url.ParseQuery(r.RawQuery)
+		switch {
+		case r.Path == "/api/oauth/token":
+			words = append(words, "token")
+		case strings.HasSuffix(strings.TrimSuffix(r.Path, "/"), "/backup/exports"):
+			words = append(words, "page"+q.Get("pageNum"))
+		case strings.Contains(r.Path, "/backup/exports/"):
+			words = append(words, "job")
+		default:
+			words = append(words, "other")
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// expectAuth checks that every API request the sandbox authenticated used
+// the given scheme ("digest" or "bearer"), and that there was at least one.
+func expectAuth(t *testing.T, sbx *sandbox.Server, scheme string) {
+	t.Helper()
+	authenticated := 0
+	for _, r := range sbx.Requests() {
+		if !r.Authenticated {
+			continue
+		}
+		authenticated++
+		if r.Auth != scheme {
+			t.Errorf("request %s %s authenticated with %q, want %q", r.Method, r.Path, r.Auth, scheme)
+		}
+	}
+	if authenticated == 0 {
+		t.Errorf("the sandbox authenticated no request; want %s requests", scheme)
+	}
+}
+
+// shardedTotal is the check of a read of the docs-sharded cluster.
+func shardedTotal(addr string) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(addr, tfjsonpath.New("total_count"), knownvalue.Int64Exact(2))
+}
+
+// Credentials, and the base URL, come from the environment when the provider
+// block leaves them out.
+func TestProvider_credentialsFromEnvironment(t *testing.T) {
+	for name, c := range map[string]struct {
+		env            []string
+		baseURLFromEnv bool
+		auth           string
+	}{
+		"PUBLIC_KEY and PRIVATE_KEY":         {env: []string{EnvPublicKey, sandbox.PublicKey, EnvPrivateKey, sandbox.PrivateKey}, auth: "digest"},
+		"PUBLIC_API_KEY and PRIVATE_API_KEY": {env: []string{EnvPublicAPIKey, sandbox.PublicKey, EnvPrivateAPIKey, sandbox.PrivateKey}, auth: "digest"},
+		"CLIENT_ID and CLIENT_SECRET":        {env: []string{EnvClientID, sandbox.ClientID, EnvClientSecret, sandbox.ClientSecret}, auth: "bearer"},
+		"BASE_URL too": {
+			env: []string{EnvPublicKey, sandbox.PublicKey, EnvPrivateKey, sandbox.PrivateKey}, baseURLFromEnv: true, auth: "digest",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			clearAtlasEnv(t)
+			setEnv(t, c.env...)
+			sbx, url := startSandbox(t)
+			provider := providerConfig(attr("base_url", url))
+			if c.baseURLFromEnv {
+				t.Setenv(EnvBaseURL, url)
+				provider = providerConfig()
+			}
+			expectState(t, provider+exportsBlock(sandbox.ClusterSharded),
+				shardedTotal(exportsAddr))
+			expectAuth(t, sbx, c.auth)
+		})
+	}
+}
+
+func TestProvider_noCredentials(t *testing.T) {
+	clearAtlasEnv(t)
+	sbx, url := startSandbox(t)
+	expectFailsBeforeAnyRequest(t, sbx, providerConfig(attr("base_url", url))+exportsBlock(sandbox.ClusterSharded),
+		errorText("No Atlas credentials", "public_key and private_key", "client_id and client_secret",
+			EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey, EnvPrivateAPIKey, EnvClientID, EnvClientSecret))
+}
+
+func TestProvider_bothCredentialKindsInEnvironment(t *testing.T) {
+	clearAtlasEnv(t)
+	setEnv(t, EnvPublicKey, sandbox.PublicKey, EnvPrivateKey, sandbox.PrivateKey,
+		EnvClientID, sandbox.ClientID, EnvClientSecret, sandbox.ClientSecret)
+	sbx, url := startSandbox(t)
+	expectFailsBeforeAnyRequest(t, sbx, providerConfig(attr("base_url", url))+exportsBlock(sandbox.ClusterSharded),
+		errorText("Both an API key and a service account are set", EnvPublicKey, EnvClientID, "Unset one of them"))
+}
+
+func TestProvider_invalidAttributesFailAtPlan(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		provider func(url string) string
+		want     *regexp.Regexp
+	}{
+		"base_url not http": {
+			provider: func(string) string { return providerBlock("ftp://example.com") },
+			want:     errorText("Invalid Atlas base URL", `base_url = "ftp://example.com"`, "not an absolute http(s) URL"),
+		},
+		"base_url not a URL": {
+			provider: func(string) string { return providerBlock("cloud.mongodb.com") },
+			want:     errorText("Invalid Atlas base URL", `base_url = "cloud.mongodb.com"`, "not an absolute http(s) URL"),
+		},
+		"base_url plain http to a public host": {
+			provider: func(string) string { return providerBlock("http://cloud.mongodb.com") },
+			want:     errorText("Invalid Atlas base URL", `base_url = "http://cloud.mongodb.com"`, "plain http", "use https"),
+		},
+		"base_url plain http to a private address": {
+			provider: func(string) string { return providerBlock("http://10.1.2.3:8080") },
+			want:     errorText("Invalid Atlas base URL", `base_url = "http://10.1.2.3:8080"`, "plain http", "use https"),
+		},
+		"request_timeout not a duration": {
+			provider: func(url string) string { return providerBlock(url, attr("request_timeout", "soon")) },
+			want:     errorText("Invalid duration", `request_timeout = "soon"`, `"soon" is not a positive duration`),
+		},
+		"api_version v3": {
+			provider: func(url string) string { return providerBlock(url, attr("api_version", "v3")) },
+			want:     errorText(`api_version = "v3"`, `value must be one of: ["v2" "v1.0"], got: "v3"`),
+		},
+		"api key and service account": {
+			provider: func(url string) string {
+				return providerBlock(url, attr("client_id", sandbox.ClientID), attr("client_secret", sandbox.ClientSecret))
+			},
+			want: errorText("Invalid Attribute Combination", `Attribute "client_id" cannot be specified when "public_key" is specified`),
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sbx, url := startSandbox(t)
+			expectFailsBeforeAnyRequest(t, sbx, c.provider(url)+exportsBlock(sandbox.ClusterSharded), c.want)
+		})
+	}
+}
+
+func TestProvider_serviceAccount(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	expectState(t, serviceAccountBlock(url)+exportsBlock(sandbox.ClusterSharded),
+		shardedTotal(exportsAddr),
+		statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results").AtSliceIndex(1).AtMapKey("id"),
+			knownvalue.StringExact("606758180d97065aabbe5b85")))
+	expectAuth(t, sbx, "bearer")
+	if sbx.TokensIssued() == 0 {
+		t.Error("the sandbox issued no access token")
+	}
+}
+
+// A wrong secret fails with Atlas's 401 and what to check.
+func TestProvider_wrongSecret(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct {
+		credentials []string
+		want        *regexp.Regexp
+	}{
+		"private_key": {
+			credentials: []string{attr("public_key", sandbox.PublicKey), attr("private_key", "wrong")},
+			want: errorText("Unable to list snapshot export jobs", "HTTP 401", "USER_UNAUTHORIZED",
+				"Check the API key pair", "public_key/private_key"),
+		},
+		"client_secret": {
+			credentials: []string{attr("client_id", sandbox.ClientID), attr("client_secret", "wrong")},
+			want: errorText("Unable to list snapshot export jobs", "HTTP 401", "token endpoint refused",
+				"client credentials", "Check the API key pair or service account", "client_id/client_secret"),
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, url := startSandbox(t)
+			expectError(t, providerConfig(append([]string{attr("base_url", url)}, c.credentials...)...)+
+				exportsBlock(sandbox.ClusterSharded), c.want)
+		})
+	}
+}
+
+// A token that lasts 61 s is stale at once for a client that renews a minute
+// early: a page read after a slow one must fetch a new token mid-walk.
+func TestProvider_serviceAccountTokenRenewal(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	sbx.TokenLifetime = 61 * time.Second
+	// Three pages of 500, read one at a time; the second is slow.
+	const cluster, jobs = "three-pages", 1001
+	sbx.SetJobs(sandbox.ProjectID, cluster, sandbox.GenerateJobs(cluster, jobs, 2))
+	sbx.AddFault(sandbox.Fault{Cluster: cluster, Page: 2, Hang: 1500 * time.Millisecond, Times: 1})
+	expectState(t, serviceAccountBlock(url, "max_concurrent_requests = 1")+exportsBlock(cluster),
+		statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("total_count"), knownvalue.Int64Exact(jobs)),
+		statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results"), knownvalue.ListSizeExact(jobs)))
+	if n := sbx.TokensIssued(); n < 2 {
+		t.Errorf("the sandbox issued %d tokens; want more than 1", n)
+	}
+	if seq := requestSummary(sbx); !strings.Contains(seq, "page2 token page3") {
+		t.Errorf("no token was renewed between the slow page 2 and page 3 of one read; requests: %s", seq)
+	}
+}
+
+// api_version v1.0 and v2 read the same jobs: one step per version, compared
+// across the steps. (Two aliased providers in one configuration would not do:
+// with the provider served in-process, both configure one server, and the
+// last configuration wins for both.)
+func TestProvider_apiVersionsReadTheSame(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	clusters := map[string]int64{sandbox.ClusterSharded: 2, sandbox.ClusterGenerated: sandbox.GeneratedJobs}
+	// One comparison per cluster and attribute, fed by both steps.
+	same := map[string]interface {
+		AddStateValue(string, tfjsonpath.Path) statecheck.StateCheck
+	}{}
+	var dataSources string
+	for cluster := range clusters {
+		dataSources += namedExportsBlock(cluster, cluster)
+		same[cluster+".total_count"] = statecheck.CompareValue(compare.ValuesSame())
+		same[cluster+".results"] = statecheck.CompareValue(compare.ValuesSame())
+	}
+	step := func(providerLines ...string) resource.TestStep {
+		var checks []statecheck.StateCheck
+		for cluster, total := range clusters {
+			addr := "data.atlasexports_snapshot_exports." + cluster
+			checks = append(checks,
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("total_count"), knownvalue.Int64Exact(total)),
+				same[cluster+".total_count"].AddStateValue(addr, tfjsonpath.New("total_count")),
+				same[cluster+".results"].AddStateValue(addr, tfjsonpath.New("results")))
+		}
+		return resource.TestStep{Config: providerBlock(url, providerLines...) + dataSources, ConfigStateChecks: checks}
+	}
+	accTest(t, step(), step(attr("api_version", "v1.0")))
+
+	seen := map[string]bool{}
+	for _, r := range sbx.Requests() {
+		if !r.Authenticated {
+			continue
+		}
+		version := strings.Split(r.Path, "/")[3]
+		seen[version] = true
+		want := map[string]string{"v1.0": atlas.MediaTypeV1, "v2": atlas.MediaTypeV2}[version]
+		if r.Accept != want {
+			t.Errorf("%s asked for %q, want %q", r.Path, r.Accept, want)
+		}
+	}
+	if !seen["v1.0"] || !seen["v2"] {
+		t.Errorf("the sandbox saw API versions %v; want both /api/atlas/v1.0/ and /api/atlas/v2/", seen)
+	}
+}
+
+// A TRACE log of a read holds neither secret nor digest answer nor bearer
+// token. The secrets come from the environment: the test harness logs the
+// whole configuration at TRACE, so secrets in it would be found there.
+func TestProvider_traceLogHidesSecrets(t *testing.T) {
+	for name, c := range map[string]struct {
+		env       []string
+		forbidden []string
+	}{
+		"api key": {
+			env:       []string{EnvPublicKey, sandbox.PublicKey, EnvPrivateKey, sandbox.PrivateKey},
+			forbidden: []string{sandbox.PrivateKey, `response="`, "Digest username"},
+		},
+		"service account": {
+			env:       []string{EnvClientID, sandbox.ClientID, EnvClientSecret, sandbox.ClientSecret},
+			forbidden: []string{sandbox.ClientSecret, "Bearer ", `"access_token"`},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			clearAtlasEnv(t)
+			logPath := filepath.Join(t.TempDir(), "tf.log")
+			// TF_ACC_LOG_PATH adds terraform's own log to the provider's.
+			setEnv(t, "TF_LOG", "TRACE", "TF_LOG_PATH", logPath, "TF_ACC_LOG_PATH", logPath)
+			setEnv(t, c.env...)
+			_, url := startSandbox(t)
+			expectState(t, providerConfig(attr("base_url", url))+exportsBlock(sandbox.ClusterSharded),
+				shardedTotal(exportsAddr))
+			data, err := os.ReadFile(logPath)
+			if err != nil {
+				t.Fatalf("reading the log: %v", err)
+			}
+			log := string(data)
+			for _, want := range []string{"sending Atlas request", "Atlas answered", "status=200"} {
+				if !strings.Contains(log, want) {
+					t.Fatalf("the log (%d bytes) lacks %q: the provider's log lines did not reach it", len(log), want)
+				}
+			}
+			for _, secret := range c.forbidden {
+				if i := strings.Index(log, secret); i >= 0 {
+					t.Errorf("the log shows %q: ...%s...", secret, log[max(0, i-200):min(len(log), i+200)])
+				}
+			}
+		})
+	}
+}
+
+// The client logs from the goroutines that read pages in parallel, all under
+// one masked context. tflog's masking rewrites that context's field map in
+// place, so unserialised lines crash the provider with "concurrent map
+// iteration and map write" (run with -race to see it at once).
+func TestProvider_concurrentLogLinesDoNotRace(t *testing.T) {
+	t.Parallel()
+	var out lockedBuffer
+	ctx := tflog.SetField(tflogtest.RootLogger(context.Background(), &out), "tf_rpc", "ReadDataSource")
+	ctx = (&providerData{secrets: []string{sandbox.PrivateKey}}).maskSecrets(ctx)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 5000 {
+				tflogLogger{}.Debug(ctx, "sending Atlas request", map[string]any{"page": g, "attempt": i, "key": sandbox.PrivateKey})
+			}
+		})
+	}
+	wg.Wait()
+	if strings.Contains(out.String(), sandbox.PrivateKey) {
+		t.Error("a log line shows the private key")
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that several goroutines may write to.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -116,9 +116,9 @@ func snapshotExportState(config tftypes.Value, job *atlas.ExportJob) (tftypes.Va
 	if err != nil {
 		return tftypes.Value{}, err
 	}
-	attrs := map[string]tftypes.Value{}
-	if err := config.As(&attrs); err != nil {
-		return tftypes.Value{}, fmt.Errorf("reading configuration: %w", err)
+	attrs, err := configAttributes(config)
+	if err != nil {
+		return tftypes.Value{}, err
 	}
 	types.jobAttributeValues(job, attrs)
 	return tftypes.NewValue(stateType, attrs), nil

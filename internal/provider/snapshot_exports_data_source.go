@@ -190,9 +190,9 @@ func snapshotExportsState(ctx context.Context, config tftypes.Value, jobs []atla
 	if err != nil {
 		return tftypes.Value{}, err
 	}
-	attrs := map[string]tftypes.Value{}
-	if err := config.As(&attrs); err != nil {
-		return tftypes.Value{}, fmt.Errorf("reading configuration: %w", err)
+	attrs, err := configAttributes(config)
+	if err != nil {
+		return tftypes.Value{}, err
 	}
 	results := make([]tftypes.Value, 0, len(jobs))
 	for i := range jobs {
@@ -237,7 +237,8 @@ type readTimeoutKey struct{}
 // Atlas said, and what to do about it.
 func addReadError(ctx context.Context, diags *diag.Diagnostics, summary string, err error) {
 	var detail strings.Builder
-	detail.WriteString(err.Error() + ".")
+	// Atlas's detail usually ends a sentence already.
+	detail.WriteString(strings.TrimSuffix(err.Error(), ".") + ".")
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 		fmt.Fprintf(&detail, "\n\nThe read did not finish within its time limit (%v). Raise it with a "+

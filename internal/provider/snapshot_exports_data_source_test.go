@@ -1,12 +1,18 @@
 package provider
 
 import (
+	"fmt"
+	"os"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
@@ -14,50 +20,402 @@ import (
 
 const exportsAddr = "data.atlasexports_snapshot_exports.this"
 
-func TestSnapshotExportsDataSource_replicaSet(t *testing.T) {
-	_, url := startSandbox(t)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: providerBlock(url) + exportsBlock(sandbox.ClusterReplicaSet),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("total_count"), knownvalue.Int64Exact(1)),
-				statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results"), knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"id":               knownvalue.StringExact("605ccba3c1c7613f423e1585"),
-						"snapshot_id":      knownvalue.StringExact("605cc9a7c1c7613f423e0f11"),
-						"export_bucket_id": knownvalue.StringExact("64b7e30ac1d2a3b4c5d6e800"),
-						"state":            knownvalue.StringExact("InProgress"),
-						"created_at":       knownvalue.StringExact("2021-03-25T16:49:23Z"),
-						"finished_at":      knownvalue.Null(),
-						"prefix":           knownvalue.StringExact("exported_snapshots/" + sandbox.OrgID + "/" + sandbox.ProjectID + "/docs-replica-set/2021-03-25T1649+0000/1616694179"),
-						"components":       knownvalue.ListExact([]knownvalue.Check{}),
-						"custom_data":      knownvalue.ListExact([]knownvalue.Check{}),
-						"links":            knownvalue.ListExact([]knownvalue.Check{}),
-						"export_status":    knownvalue.Null(),
-						"state_reason":     knownvalue.Null(),
-					}),
-				})),
-			},
-		}},
+// docsJob is a job of the documentation's examples, attribute by attribute.
+// None has finished_at, custom data, links, export_status or state_reason.
+func docsJob(id, snapshotID, state, createdAt, cluster, prefixTail string, components ...knownvalue.Check) map[string]knownvalue.Check {
+	return map[string]knownvalue.Check{
+		"id":               knownvalue.StringExact(id),
+		"snapshot_id":      knownvalue.StringExact(snapshotID),
+		"export_bucket_id": knownvalue.StringExact("64b7e30ac1d2a3b4c5d6e800"),
+		"state":            knownvalue.StringExact(state),
+		"created_at":       knownvalue.StringExact(createdAt),
+		"finished_at":      knownvalue.Null(),
+		"prefix":           knownvalue.StringExact("exported_snapshots/" + sandbox.OrgID + "/" + sandbox.ProjectID + "/" + cluster + "/" + prefixTail),
+		"components":       knownvalue.ListExact(append([]knownvalue.Check{}, components...)),
+		"custom_data":      knownvalue.ListExact([]knownvalue.Check{}),
+		"links":            knownvalue.ListExact([]knownvalue.Check{}),
+		"export_status":    knownvalue.Null(),
+		"state_reason":     knownvalue.Null(),
+	}
+}
+
+// shardedQueuedJob is the Queued job of the sharded cluster example.
+func shardedQueuedJob() map[string]knownvalue.Check {
+	return docsJob("60675896c37241327a55712f", "6067577c0d97065aabbe5a10", "Queued", "2021-04-02T17:47:02Z",
+		"docs-sharded", "2021-04-02T1742/1617385622",
+		component("60675896c37241327a557130", "atlas-xxxxxx-shard-0"),
+		component("60675896c37241327a557132", "atlas-wnvwfd-shard-1"))
+}
+
+// shardedSuccessfulJob is the Successful job of the same example.
+func shardedSuccessfulJob() map[string]knownvalue.Check {
+	return docsJob("606758180d97065aabbe5b85", "6067577c0d97065aabbe5a10", "Successful", "2021-04-02T17:44:56Z",
+		"docs-sharded", "2021-04-02T1742/1617385496",
+		component("606758180d97065aabbe5b86", "atlas-xxxxxx-shard-0"),
+		component("606758180d97065aabbe5b88", "atlas-xxxxxx-shard-1"))
+}
+
+func component(exportID, replicaSetName string) knownvalue.Check {
+	return knownvalue.ObjectExact(map[string]knownvalue.Check{
+		"export_id":        knownvalue.StringExact(exportID),
+		"replica_set_name": knownvalue.StringExact(replicaSetName),
 	})
 }
 
-func TestSnapshotExportsDataSource_invalidProjectIDFailsAtPlan(t *testing.T) {
-	sbx, url := startSandbox(t)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: providerBlock(url) + `
-data "atlasexports_snapshot_exports" "this" {
-  project_id   = "NOT-A-PROJECT"
-  cluster_name = "docs-sharded"
-}
-`,
-			ExpectError: regexp.MustCompile(`must be 24 lowercase hexadecimal characters`),
-		}},
-	})
-	if n := len(sbx.Requests()); n != 0 {
-		t.Errorf("the sandbox saw %d requests; an invalid project_id must fail before any", n)
+// jobChecks is what a sandbox job must look like in state: every attribute,
+// an absent field null, an absent list empty.
+func jobChecks(j sandbox.Job) map[string]knownvalue.Check {
+	str := func(s string) knownvalue.Check {
+		if s == "" {
+			return knownvalue.Null()
+		}
+		return knownvalue.StringExact(s)
 	}
+	components := []knownvalue.Check{}
+	for _, c := range j.Components {
+		components = append(components, component(c.ExportID, c.ReplicaSetName))
+	}
+	customData := []knownvalue.Check{}
+	if j.CustomData != nil {
+		for _, l := range *j.CustomData {
+			customData = append(customData, knownvalue.ObjectExact(map[string]knownvalue.Check{
+				"key": knownvalue.StringExact(l.Key), "value": knownvalue.StringExact(l.Value),
+			}))
+		}
+	}
+	var exportStatus, stateReason knownvalue.Check = knownvalue.Null(), knownvalue.Null()
+	if s := j.ExportStatus; s != nil {
+		exportStatus = knownvalue.ObjectExact(map[string]knownvalue.Check{
+			"exported_collections": knownvalue.Int64Exact(int64(s.ExportedCollections)),
+			"total_collections":    knownvalue.Int64Exact(int64(s.TotalCollections)),
+		})
+	}
+	if r := j.StateReason; r != nil {
+		stateReason = knownvalue.ObjectExact(map[string]knownvalue.Check{
+			"error_code": knownvalue.StringExact(r.ErrorCode), "message": knownvalue.StringExact(r.Message),
+		})
+	}
+	return map[string]knownvalue.Check{
+		"id": str(j.ID), "snapshot_id": str(j.SnapshotID), "export_bucket_id": str(j.ExportBucketID),
+		"state": str(j.State), "created_at": str(j.CreatedAt), "finished_at": str(j.FinishedAt), "prefix": str(j.Prefix),
+		"components": knownvalue.ListExact(components), "custom_data": knownvalue.ListExact(customData),
+		"links": knownvalue.ListExact([]knownvalue.Check{}), "export_status": exportStatus, "state_reason": stateReason,
+	}
+}
+
+// newestFirst sorts jobs as the data source promises: created_at
+// descending, ties by id descending.
+func newestFirst(jobs []sandbox.Job) []sandbox.Job {
+	sorted := slices.Clone(jobs)
+	slices.SortFunc(sorted, func(a, b sandbox.Job) int {
+		if c := strings.Compare(b.CreatedAt, a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return sorted
+}
+
+// generatedJobs are the jobs of sandbox.ClusterGenerated, seeded as
+// sandbox.New seeds them, newest first.
+func generatedJobs() []sandbox.Job {
+	return newestFirst(sandbox.GenerateJobs(sandbox.ClusterGenerated, sandbox.GeneratedJobs, 1))
+}
+
+// resultsAre checks that results hold exactly these jobs in this order, by
+// id and state.
+func resultsAre(jobs []sandbox.Job) knownvalue.Check {
+	checks := make([]knownvalue.Check, len(jobs))
+	for i, j := range jobs {
+		checks[i] = knownvalue.ObjectPartial(map[string]knownvalue.Check{
+			"id": knownvalue.StringExact(j.ID), "state": knownvalue.StringExact(j.State),
+		})
+	}
+	return knownvalue.ListExact(checks)
+}
+
+// expectExports checks a snapshot_exports data source's total_count and results.
+func expectExports(addr string, total int64, results knownvalue.Check) []statecheck.StateCheck {
+	return []statecheck.StateCheck{
+		statecheck.ExpectKnownValue(addr, tfjsonpath.New("total_count"), knownvalue.Int64Exact(total)),
+		statecheck.ExpectKnownValue(addr, tfjsonpath.New("results"), results),
+	}
+}
+
+// checkNewestFirst checks over state that a snapshot_exports data source
+// lists its results newest first (created_at descending, ties by id
+// descending, jobs without a created_at last) and no more of them than
+// total_count.
+func checkNewestFirst(addr string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[addr]
+		if !ok {
+			return fmt.Errorf("%s is not in the state", addr)
+		}
+		attrs := rs.Primary.Attributes
+		var n, total int
+		if _, err := fmt.Sscan(attrs["results.#"], &n); err != nil {
+			return fmt.Errorf("results.# is %q", attrs["results.#"])
+		}
+		if _, err := fmt.Sscan(attrs["total_count"], &total); err != nil {
+			return fmt.Errorf("total_count is %q", attrs["total_count"])
+		}
+		if total < n {
+			return fmt.Errorf("total_count %d is less than the %d results", total, n)
+		}
+		type key struct {
+			created time.Time // zero when absent, which sorts last
+			id      string
+		}
+		keys := make([]key, n)
+		for i := range keys {
+			keys[i].created, _ = time.Parse(time.RFC3339, attrs[fmt.Sprintf("results.%d.created_at", i)])
+			keys[i].id = attrs[fmt.Sprintf("results.%d.id", i)]
+		}
+		for i := 1; i < n; i++ {
+			a, b := keys[i-1], keys[i]
+			if a.created.Before(b.created) || (a.created.Equal(b.created) && a.id < b.id) {
+				return fmt.Errorf("results[%d] (%s, %v) comes before results[%d] (%s, %v): not newest first",
+					i-1, a.id, a.created, i, b.id, b.created)
+			}
+		}
+		return nil
+	}
+}
+
+func TestSnapshotExportsDataSource_replicaSet(t *testing.T) {
+	t.Parallel()
+	_, url := startSandbox(t)
+	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterReplicaSet),
+		expectExports(exportsAddr, 1, knownvalue.ListExact([]knownvalue.Check{
+			knownvalue.ObjectExact(docsJob("605ccba3c1c7613f423e1585", "605cc9a7c1c7613f423e0f11", "InProgress",
+				"2021-03-25T16:49:23Z", "docs-replica-set", "2021-03-25T1649+0000/1616694179")),
+		}))...)
+}
+
+func TestSnapshotExportsDataSource_sharded(t *testing.T) {
+	t.Parallel()
+	_, url := startSandbox(t)
+	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterSharded),
+		expectExports(exportsAddr, 2, knownvalue.ListExact([]knownvalue.Check{
+			knownvalue.ObjectExact(shardedQueuedJob()),
+			knownvalue.ObjectExact(shardedSuccessfulJob()),
+		}))...)
+}
+
+func TestSnapshotExportsDataSource_emptyCluster(t *testing.T) {
+	t.Parallel()
+	_, url := startSandbox(t)
+	// An empty list, not null: length() and for work without guards.
+	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterEmpty),
+		expectExports(exportsAddr, 0, knownvalue.ListExact([]knownvalue.Check{}))...)
+}
+
+func TestSnapshotExportsDataSource_generated(t *testing.T) {
+	t.Parallel()
+	_, url := startSandbox(t)
+	jobs := generatedJobs()
+	accTest(t, resource.TestStep{
+		Config: providerBlock(url) + exportsBlock(sandbox.ClusterGenerated),
+		ConfigStateChecks: append(expectExports(exportsAddr, sandbox.GeneratedJobs, resultsAre(jobs)),
+			statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results").AtSliceIndex(0), knownvalue.ObjectExact(jobChecks(jobs[0])))),
+		Check: checkNewestFirst(exportsAddr),
+	})
+}
+
+func TestSnapshotExportsDataSource_statesFilter(t *testing.T) {
+	t.Parallel()
+	_, url := startSandbox(t)
+	var ended []sandbox.Job
+	for _, j := range generatedJobs() {
+		if j.State == "Failed" || j.State == "Cancelled" {
+			ended = append(ended, j)
+		}
+	}
+	if len(ended) == 0 || len(ended) == sandbox.GeneratedJobs {
+		t.Fatalf("%d of the generated jobs failed or were cancelled; the filter would prove nothing", len(ended))
+	}
+	successfulAddr, endedAddr := "data.atlasexports_snapshot_exports.successful", "data.atlasexports_snapshot_exports.ended"
+	accTest(t, resource.TestStep{
+		Config: providerBlock(url) +
+			namedExportsBlock("successful", sandbox.ClusterSharded, `states = ["Successful"]`) +
+			namedExportsBlock("ended", sandbox.ClusterGenerated, `states = ["Failed", "Cancelled"]`),
+		// total_count counts the jobs before the filter.
+		ConfigStateChecks: append(
+			expectExports(successfulAddr, 2, knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectExact(shardedSuccessfulJob())})),
+			expectExports(endedAddr, sandbox.GeneratedJobs, resultsAre(ended))...),
+	})
+}
+
+func TestSnapshotExportsDataSource_invalidStateFailsAtPlan(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+exportsBlock(sandbox.ClusterSharded, `states = ["Succesful"]`),
+		errorText(`states = ["Succesful"]`,
+			`value must be one of: ["Queued" "InProgress" "Successful" "Failed" "Cancelled"], got: "Succesful"`))
+}
+
+func TestSnapshotExportsDataSource_invalidProjectIDFailsAtPlan(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	config := providerBlock(url) + block(`data "atlasexports_snapshot_exports" "this"`,
+		attr("project_id", "NOT-A-PROJECT"), attr("cluster_name", sandbox.ClusterSharded))
+	expectFailsBeforeAnyRequest(t, sbx, config, errorText(`project_id = "NOT-A-PROJECT"`, "must be 24 lowercase hexadecimal characters"))
+}
+
+func TestSnapshotExportsDataSource_invalidClusterNameFailsAtPlan(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct{ cluster, want string }{
+		"leading hyphen": {"-bad", "must contain only letters, digits and hyphens, and start with a letter or digit"},
+		"underscore":     {"has_underscore", "must contain only letters, digits and hyphens, and start with a letter or digit"},
+		"65 characters":  {strings.Repeat("a", 65), "string length must be between 1 and 64, got: 65"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sbx, url := startSandbox(t)
+			expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+exportsBlock(c.cluster),
+				errorText(`cluster_name = "`+c.cluster+`"`, "Attribute cluster_name "+c.want))
+		})
+	}
+}
+
+func TestSnapshotExportsDataSource_clusterNotFound(t *testing.T) {
+	t.Parallel()
+	_, url := startSandbox(t)
+	expectError(t, providerBlock(url)+exportsBlock("no-such-cluster"),
+		errorText("Unable to list snapshot export jobs", "HTTP 404", "CLUSTER_NOT_FOUND",
+			"No cluster named no-such-cluster exists in group "+sandbox.ProjectID+". The project or cluster does not exist",
+			"Check project_id and cluster_name"))
+}
+
+func TestSnapshotExportsDataSource_forbidden(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	sbx.AddFault(sandbox.Fault{Status: 403})
+	expectError(t, providerBlock(url)+exportsBlock(sandbox.ClusterSharded),
+		errorText("Unable to list snapshot export jobs", "HTTP 403", "IP_ADDRESS_NOT_ON_ACCESS_LIST",
+			"Project Backup Manager role", "access list"))
+}
+
+// Rate limiting, proxy failures and a hung answer are retried, and the read
+// succeeds.
+func TestSnapshotExportsDataSource_retriesTransientFailures(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct {
+		fault    sandbox.Fault
+		provider []string
+	}{
+		"429 with Retry-After": {fault: sandbox.Fault{Status: 429, RetryAfter: "1"}},
+		"503":                  {fault: sandbox.Fault{Status: 503}},
+		"502 with HTML":        {fault: sandbox.Fault{Status: 502, HTML: true}},
+		"hung answer":          {fault: sandbox.Fault{Hang: 30 * time.Second}, provider: []string{attr("request_timeout", "2s")}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sbx, url := startSandbox(t)
+			c.fault.Cluster, c.fault.Times = sandbox.ClusterSharded, 1
+			sbx.AddFault(c.fault)
+			expectState(t, providerBlock(url, append(c.provider, "max_retries = 2")...)+exportsBlock(sandbox.ClusterSharded),
+				shardedTotal(exportsAddr))
+			if n := sbx.FaultsFired(); n != 1 {
+				t.Errorf("the fault fired %d times, want 1", n)
+			}
+		})
+	}
+}
+
+// A failure that lasts ends the read after max_retries + 1 attempts, within
+// seconds, with an error that says what Atlas answered.
+func TestSnapshotExportsDataSource_givesUpAfterRetries(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct {
+		fault sandbox.Fault
+		want  *regexp.Regexp
+	}{
+		"429 for ever": {
+			fault: sandbox.Fault{Status: 429},
+			want: errorText("Unable to list snapshot export jobs", "HTTP 429", "RATE_LIMITED", "(after 2 attempts)",
+				"Atlas kept rate-limiting the requests"),
+		},
+		"truncated JSON for ever": {
+			fault: sandbox.Fault{Truncate: true},
+			want: errorText("Unable to list snapshot export jobs", "HTTP 200 with a body that is not the expected JSON",
+				"unexpected EOF", "(after 2 attempts)", "check base_url and the network path"),
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sbx, url := startSandbox(t)
+			sbx.AddFault(c.fault)
+			start := time.Now()
+			expectError(t, providerBlock(url, "max_retries = 1")+exportsBlock(sandbox.ClusterSharded), c.want)
+			if elapsed := time.Since(start); elapsed > 30*time.Second {
+				t.Errorf("giving up took %v; max_retries = 1 must end within seconds", elapsed)
+			}
+			if n := sbx.FaultsFired(); n != 2 {
+				t.Errorf("the fault fired %d times; max_retries = 1 means 2 attempts", n)
+			}
+		})
+	}
+}
+
+// Jobs created between two pages neither hide nor repeat a job: the provider
+// reads the list again and returns each job once.
+func TestSnapshotExportsDataSource_jobsCreatedWhilePaging(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	var created []sandbox.Job
+	for i := range 5 {
+		at := time.Date(2027, 1, 1, 0, 0, i, 0, time.UTC)
+		created = append(created, sandbox.Job{
+			ID:             fmt.Sprintf("%08x%016x", at.Unix(), i),
+			ExportBucketID: "64b7e30ac1d2a3b4c5d6e800",
+			State:          "Queued",
+			CreatedAt:      at.Format(time.RFC3339),
+			Prefix:         fmt.Sprintf("exported_snapshots/%s/%s/generated/new-%d", sandbox.OrgID, sandbox.ProjectID, i),
+		})
+	}
+	sbx.InsertAfterPage(sandbox.ProjectID, sandbox.ClusterGenerated, 1, created...)
+	all := newestFirst(append(generatedJobs(), created...))
+	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterGenerated),
+		append(expectExports(exportsAddr, sandbox.GeneratedJobs+5, resultsAre(all)),
+			statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results").AtSliceIndex(0),
+				knownvalue.ObjectExact(jobChecks(created[4]))))...)
+}
+
+func TestSnapshotExportsDataSource_readTimeout(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	sbx.AddFault(sandbox.Fault{Hang: 30 * time.Second})
+	start := time.Now()
+	expectError(t, providerBlock(url, attr("request_timeout", "20s"))+
+		exportsBlock(sandbox.ClusterSharded, `timeouts { read = "1s" }`),
+		errorText("Unable to list snapshot export jobs", "The read did not finish within its time limit (1s)", "timeouts { read"))
+	if elapsed := time.Since(start); elapsed > 15*time.Second {
+		t.Errorf("the read took %v; its 1s time limit must end it", elapsed)
+	}
+}
+
+// liveEnv names the variables the live Atlas test needs.
+var liveEnv = []string{EnvPublicKey, EnvPrivateKey, "MONGODB_ATLAS_PROJECT_ID", "MONGODB_ATLAS_CLUSTER_NAME"}
+
+// TestAccLive_snapshotExports lists a real cluster's export jobs (read-only).
+func TestAccLive_snapshotExports(t *testing.T) {
+	var missing []string
+	for _, name := range liveEnv {
+		if os.Getenv(name) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		t.Skipf("%s not set: skipping the live Atlas test (it needs %s)", strings.Join(missing, ", "), strings.Join(liveEnv, ", "))
+	}
+	// Only this key pair, towards the real Atlas: not a base URL or service
+	// account left in the environment by `make demo` or another setup.
+	publicKey, privateKey := os.Getenv(EnvPublicKey), os.Getenv(EnvPrivateKey)
+	clearAtlasEnv(t)
+	setEnv(t, EnvPublicKey, publicKey, EnvPrivateKey, privateKey)
+	config := providerConfig() + block(`data "atlasexports_snapshot_exports" "this"`,
+		attr("project_id", os.Getenv("MONGODB_ATLAS_PROJECT_ID")), attr("cluster_name", os.Getenv("MONGODB_ATLAS_CLUSTER_NAME")))
+	accTest(t, resource.TestStep{Config: config, Check: checkNewestFirst(exportsAddr)})
 }
