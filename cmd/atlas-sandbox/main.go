@@ -23,6 +23,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "loopback address to listen on (port 0 picks a free one)")
 	envFile := flag.String("env-file", "", "once listening, write shell exports of the base URL and the sandbox key pair to this file")
 	latency := flag.Duration("latency", 0, "delay every answer by this much, to model the round trip to Atlas")
+	generate := flag.Int("generate", 0, "also seed a cluster named generated-N with N generated jobs (benchmarks)")
 	flag.Parse()
 
 	host, _, err := net.SplitHostPort(*listen)
@@ -35,6 +36,11 @@ func main() {
 	}
 	srv := sandbox.New()
 	srv.Latency = *latency
+	extraCluster := ""
+	if *generate > 0 {
+		extraCluster = fmt.Sprintf("generated-%d", *generate)
+		srv.SetJobs(sandbox.ProjectID, extraCluster, sandbox.GenerateJobs(extraCluster, *generate, 1))
+	}
 	baseURL := "http://" + listener.Addr().String()
 	server := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 
@@ -52,6 +58,9 @@ func main() {
 	fmt.Printf("Atlas sandbox listening on %s\n", baseURL)
 	fmt.Printf("  project %s, clusters %s, %s, %s (%d jobs), %s\n", sandbox.ProjectID,
 		sandbox.ClusterReplicaSet, sandbox.ClusterSharded, sandbox.ClusterGenerated, sandbox.GeneratedJobs, sandbox.ClusterEmpty)
+	if extraCluster != "" {
+		fmt.Printf("  cluster %s (%d jobs)\n", extraCluster, *generate)
+	}
 	fmt.Printf("  API key %s / %s; service account %s / %s\n", sandbox.PublicKey, sandbox.PrivateKey, sandbox.ClientID, sandbox.ClientSecret)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
