@@ -254,56 +254,48 @@ func BenchmarkReadDataSource(b *testing.B) {
 		})
 	}
 
-	b.Run("rpc", func(b *testing.B) {
-		server := providerserver.NewProtocol6(New("bench")())()
-		schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		providerConfig := benchDynamicValue(b, schemas.Provider, map[string]tftypes.Value{
-			"base_url":    tftypes.NewValue(tftypes.String, srv.URL),
-			"public_key":  tftypes.NewValue(tftypes.String, sandbox.PublicKey),
-			"private_key": tftypes.NewValue(tftypes.String, sandbox.PrivateKey),
-		})
-		configured, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: providerConfig})
-		if err != nil || len(configured.Diagnostics) > 0 {
-			b.Fatalf("configuring the provider: %v %v", err, configured.Diagnostics)
-		}
-		dataSourceConfig := benchDynamicValue(b, schemas.DataSourceSchemas["atlasexports_snapshot_exports"], map[string]tftypes.Value{
-			"project_id":   tftypes.NewValue(tftypes.String, sandbox.ProjectID),
-			"cluster_name": tftypes.NewValue(tftypes.String, sandbox.ClusterGenerated),
-		})
-		b.ReportAllocs()
-		for b.Loop() {
-			resp, err := server.ReadDataSource(ctx, &tfprotov6.ReadDataSourceRequest{
-				TypeName: "atlasexports_snapshot_exports", Config: dataSourceConfig,
-			})
-			if err != nil || len(resp.Diagnostics) > 0 {
-				b.Fatalf("reading: %v %v", err, resp.Diagnostics)
+	// The whole ReadDataSource call: through the framework alone, and
+	// through the server main.go serves, whose direct path skips the
+	// framework's processing after Read (server.go).
+	for _, way := range []struct {
+		name      string
+		newServer func() (tfprotov6.ProviderServer, error)
+	}{
+		{"rpc/framework", providerserver.NewProtocol6WithError(New("bench")())},
+		{"rpc/direct", NewProtocol6Server("bench")},
+	} {
+		b.Run(way.name, func(b *testing.B) {
+			server, err := way.newServer()
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(len(resp.State.MsgPack)), "state-bytes")
-		}
-	})
-}
-
-// benchDynamicValue is a configuration of schema with the given attributes
-// set and every other one null.
-func benchDynamicValue(b *testing.B, schema *tfprotov6.Schema, set map[string]tftypes.Value) *tfprotov6.DynamicValue {
-	b.Helper()
-	objectType, ok := schema.ValueType().(tftypes.Object)
-	if !ok {
-		b.Fatal("the schema is not an object")
+			schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			providerConfig := dynamicValue(b, schemas.Provider, map[string]tftypes.Value{
+				"base_url":    tftypes.NewValue(tftypes.String, srv.URL),
+				"public_key":  tftypes.NewValue(tftypes.String, sandbox.PublicKey),
+				"private_key": tftypes.NewValue(tftypes.String, sandbox.PrivateKey),
+			})
+			configured, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: providerConfig})
+			if err != nil || len(configured.Diagnostics) > 0 {
+				b.Fatalf("configuring the provider: %v %v", err, configured.Diagnostics)
+			}
+			dataSourceConfig := dynamicValue(b, schemas.DataSourceSchemas["atlasexports_snapshot_exports"], map[string]tftypes.Value{
+				"project_id":   tftypes.NewValue(tftypes.String, sandbox.ProjectID),
+				"cluster_name": tftypes.NewValue(tftypes.String, sandbox.ClusterGenerated),
+			})
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := server.ReadDataSource(ctx, &tfprotov6.ReadDataSourceRequest{
+					TypeName: "atlasexports_snapshot_exports", Config: dataSourceConfig,
+				})
+				if err != nil || len(resp.Diagnostics) > 0 {
+					b.Fatalf("reading: %v %v", err, resp.Diagnostics)
+				}
+				b.ReportMetric(float64(len(resp.State.MsgPack)), "state-bytes")
+			}
+		})
 	}
-	attrs := map[string]tftypes.Value{}
-	for name, t := range objectType.AttributeTypes {
-		attrs[name] = tftypes.NewValue(t, nil)
-	}
-	for name, v := range set {
-		attrs[name] = v
-	}
-	dv, err := tfprotov6.NewDynamicValue(objectType, tftypes.NewValue(objectType, attrs))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &dv
 }

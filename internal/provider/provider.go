@@ -29,6 +29,8 @@ import (
 
 // Environment variables the provider reads when an attribute is not set.
 // The names are the official mongodbatlas provider's, so existing setups work.
+//
+//nolint:gosec // G101: these are the names of variables, not credentials
 const (
 	EnvPublicKey       = "MONGODB_ATLAS_PUBLIC_KEY"
 	EnvPublicAPIKey    = "MONGODB_ATLAS_PUBLIC_API_KEY"
@@ -45,6 +47,17 @@ var _ provider.Provider = (*atlasExportsProvider)(nil)
 
 type atlasExportsProvider struct {
 	version string
+
+	// data is what Configure made, for the server's direct read path
+	// (server.go); data sources get it through the framework.
+	mu   sync.Mutex
+	data *providerData
+}
+
+func (p *atlasExportsProvider) configured() *providerData {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.data
 }
 
 // New returns a constructor of the provider, as providerserver expects.
@@ -146,7 +159,7 @@ func (p *atlasExportsProvider) Schema(_ context.Context, _ provider.SchemaReques
 			"request_timeout": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Time limit of one HTTP attempt, reading the body included, as a "+
 					"Go duration such as `30s` or `2m`. A hung attempt is abandoned and retried. Defaults to `%s`.",
-					atlas.DefaultRequestTimeout),
+					durationText(atlas.DefaultRequestTimeout)),
 				Optional:   true,
 				Validators: []validator.String{durationValidator{}},
 			},
@@ -241,6 +254,9 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 		"auth": authKind(clientCfg),
 	})
 	resp.DataSourceData = data
+	p.mu.Lock()
+	p.data = data
+	p.mu.Unlock()
 }
 
 // resolveCredentials picks the key pair or the service account. Attributes
@@ -401,4 +417,13 @@ func (durationValidator) ValidateString(_ context.Context, req validator.StringR
 			fmt.Sprintf("%q is not a positive duration. Use a number with a unit, such as \"30s\", \"90s\" or \"2m\".",
 				req.ConfigValue.ValueString()))
 	}
+}
+
+// durationText writes a default duration as a user would type it, "60s" or
+// "20m", not Go's "1m0s" or "20m0s".
+func durationText(d time.Duration) string {
+	if d >= 10*time.Minute && d%time.Minute == 0 {
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
 }

@@ -34,10 +34,10 @@ type snapshotExportDataSource struct {
 // snapshotExportArguments are the arguments of the data source; the job's
 // attributes are built as tftypes values (see export_job.go).
 type snapshotExportArguments struct {
-	ProjectID   types.String   `tfsdk:"project_id"`
-	ClusterName types.String   `tfsdk:"cluster_name"`
-	ExportID    types.String   `tfsdk:"export_id"`
-	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+	ProjectID   types.String
+	ClusterName types.String
+	ExportID    types.String
+	ReadTimeout types.String
 }
 
 func (d *snapshotExportDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -63,7 +63,7 @@ func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.Sche
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
 				ReadDescription: fmt.Sprintf("Time limit of the read, retries included, as a Go duration such as "+
-					"`1m` (default `%s`).", defaultReadTimeout),
+					"`1m` (default `%s`).", durationText(defaultReadTimeout)),
 			}),
 		},
 	}
@@ -75,15 +75,21 @@ func (d *snapshotExportDataSource) Configure(_ context.Context, req datasource.C
 
 func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var args snapshotExportArguments
-	for name, target := range map[string]any{
-		"project_id": &args.ProjectID, "cluster_name": &args.ClusterName, "export_id": &args.ExportID, "timeouts": &args.Timeouts,
+	for _, arg := range []struct {
+		path   path.Path
+		target *types.String
+	}{
+		{path.Root("project_id"), &args.ProjectID},
+		{path.Root("cluster_name"), &args.ClusterName},
+		{path.Root("export_id"), &args.ExportID},
+		{path.Root("timeouts").AtName("read"), &args.ReadTimeout},
 	} {
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(name), target)...)
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, arg.path, arg.target)...)
 	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel, diags := d.data.readContext(ctx, args.Timeouts)
+	ctx, cancel, diags := d.data.readContext(ctx, args.ReadTimeout.ValueString())
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return

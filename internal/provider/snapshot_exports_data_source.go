@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -32,18 +34,6 @@ func NewSnapshotExportsDataSource() datasource.DataSource {
 
 type snapshotExportsDataSource struct {
 	data *providerData
-}
-
-// snapshotExportsConfig is the data source's configuration. The computed
-// attributes are built as tftypes values (see export_job.go), so they are
-// read here only to satisfy the framework's struct mapping.
-type snapshotExportsConfig struct {
-	ProjectID   types.String   `tfsdk:"project_id"`
-	ClusterName types.String   `tfsdk:"cluster_name"`
-	States      types.Set      `tfsdk:"states"`
-	TotalCount  types.Int64    `tfsdk:"total_count"`
-	Results     types.List     `tfsdk:"results"`
-	Timeouts    timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (d *snapshotExportsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -83,7 +73,7 @@ func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.Sch
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
 				ReadDescription: fmt.Sprintf("Time limit of the whole read, every page and retry included, as a "+
-					"Go duration such as `5m` (default `%s`).", defaultReadTimeout),
+					"Go duration such as `5m` (default `%s`).", durationText(defaultReadTimeout)),
 			}),
 		},
 	}
@@ -132,43 +122,107 @@ func configureData(req datasource.ConfigureRequest, resp *datasource.ConfigureRe
 }
 
 func (d *snapshotExportsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var cfg snapshotExportsConfig
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel, diags := d.data.readContext(ctx, cfg.Timeouts)
+	state, diags := readSnapshotExports(ctx, d.data, req.Config.Raw)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	resp.State.Raw = state
+}
+
+// readSnapshotExports is the whole read: the configuration in, the state
+// out, in tftypes values. The framework's Read above and the server's direct
+// path (server.go) both call it, so there is one implementation of the read.
+func readSnapshotExports(ctx context.Context, data *providerData, config tftypes.Value) (tftypes.Value, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	args, err := snapshotExportsArgumentsFrom(config)
+	if err != nil {
+		diags.AddError("Unable to read the data source's configuration",
+			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		return tftypes.Value{}, diags
+	}
+	ctx, cancel, diags := data.readContext(ctx, args.readTimeout)
+	if diags.HasError() {
+		return tftypes.Value{}, diags
+	}
 	defer cancel()
 
-	list, err := d.data.client.ListExportJobs(ctx, cfg.ProjectID.ValueString(), cfg.ClusterName.ValueString())
+	list, err := data.client.ListExportJobs(ctx, args.projectID, args.clusterName)
 	if err != nil {
-		addReadError(ctx, &resp.Diagnostics, "Unable to list snapshot export jobs", err)
-		return
+		addReadError(ctx, &diags, "Unable to list snapshot export jobs", err)
+		return tftypes.Value{}, diags
 	}
 	tflog.Debug(ctx, "listed export jobs", map[string]any{
 		"jobs": len(list.Jobs), "pages": list.Pages, "walks": list.Walks, "atlas_total_count": list.TotalCount,
 	})
+	state, err := snapshotExportsState(ctx, config, list.Jobs, args.states)
+	if err != nil {
+		diags.AddError("Unable to build the data source's state",
+			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+	}
+	return state, diags
+}
 
-	var states map[string]bool
-	if !cfg.States.IsNull() {
-		states = map[string]bool{}
-		for _, s := range cfg.States.Elements() {
-			if v, ok := s.(types.String); ok {
-				states[v.ValueString()] = true
+// snapshotExportsArguments are the data source's arguments.
+type snapshotExportsArguments struct {
+	projectID, clusterName string
+	// states is nil when every state is wanted.
+	states map[string]bool
+	// readTimeout is the timeouts block's read value, "" when unset.
+	readTimeout string
+}
+
+func snapshotExportsArgumentsFrom(config tftypes.Value) (snapshotExportsArguments, error) {
+	var args snapshotExportsArguments
+	if !config.IsFullyKnown() {
+		return args, errors.New("the configuration has unknown values")
+	}
+	attrs := map[string]tftypes.Value{}
+	if err := config.As(&attrs); err != nil {
+		return args, err
+	}
+	if err := attrs["project_id"].As(&args.projectID); err != nil {
+		return args, fmt.Errorf("project_id: %w", err)
+	}
+	if err := attrs["cluster_name"].As(&args.clusterName); err != nil {
+		return args, fmt.Errorf("cluster_name: %w", err)
+	}
+	if states := attrs["states"]; !states.IsNull() {
+		var elements []tftypes.Value
+		if err := states.As(&elements); err != nil {
+			return args, fmt.Errorf("states: %w", err)
+		}
+		args.states = make(map[string]bool, len(elements))
+		for _, e := range elements {
+			var state string
+			if err := e.As(&state); err != nil {
+				return args, fmt.Errorf("states: %w", err)
 			}
+			args.states[state] = true
 		}
 	}
-	raw, err := snapshotExportsState(ctx, req.Config.Raw, list.Jobs, states)
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to build the data source's state",
-			err.Error()+"\n\nThis is a bug in the provider; please report it.")
-		return
+	readTimeout, err := timeoutsRead(attrs["timeouts"])
+	args.readTimeout = readTimeout
+	return args, err
+}
+
+// timeoutsRead returns the read value of a timeouts block, or "".
+func timeoutsRead(block tftypes.Value) (string, error) {
+	if block.IsNull() {
+		return "", nil
 	}
-	resp.State.Raw = raw
+	attrs := map[string]tftypes.Value{}
+	if err := block.As(&attrs); err != nil {
+		return "", fmt.Errorf("timeouts: %w", err)
+	}
+	var read *string
+	if err := attrs["read"].As(&read); err != nil {
+		return "", fmt.Errorf("timeouts.read: %w", err)
+	}
+	if read == nil {
+		return "", nil
+	}
+	return *read, nil
 }
 
 // snapshotExportsState is the data source's whole state: the configuration
@@ -214,21 +268,28 @@ func derefString(s *string) string {
 	return *s
 }
 
-// readContext bounds a read by its timeouts block and masks the provider's
-// secrets in everything logged under it.
-func (d *providerData) readContext(ctx context.Context, t timeouts.Value) (context.Context, context.CancelFunc, diag.Diagnostics) {
+// readContext bounds a read by its timeouts block's read value (a Go
+// duration; "" for the default) and masks the provider's secrets in
+// everything logged under it.
+func (d *providerData) readContext(ctx context.Context, readTimeout string) (context.Context, context.CancelFunc, diag.Diagnostics) {
+	var diags diag.Diagnostics
 	if d == nil {
-		var diags diag.Diagnostics
 		diags.AddError("Provider not configured",
 			"The data source was read before the provider was configured. This is a bug in the provider; please report it.")
 		return ctx, func() {}, diags
 	}
-	readTimeout, diags := t.Read(ctx, defaultReadTimeout)
-	if diags.HasError() {
-		return ctx, func() {}, diags
+	timeout := defaultReadTimeout
+	if readTimeout != "" {
+		parsed, err := time.ParseDuration(readTimeout)
+		if err != nil || parsed <= 0 {
+			diags.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
+				fmt.Sprintf("%q is not a positive duration such as \"30s\" or \"5m\".", readTimeout))
+			return ctx, func() {}, diags
+		}
+		timeout = parsed
 	}
-	ctx, cancel := context.WithTimeout(d.maskSecrets(ctx), readTimeout)
-	return context.WithValue(ctx, readTimeoutKey{}, readTimeout), cancel, diags
+	ctx, cancel := context.WithTimeout(d.maskSecrets(ctx), timeout)
+	return context.WithValue(ctx, readTimeoutKey{}, timeout), cancel, diags
 }
 
 type readTimeoutKey struct{}
