@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
@@ -32,7 +31,7 @@ import (
 // testProviderFactories serve the provider in-process to the real terraform
 // CLI that terraform-plugin-testing drives.
 var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"atlasexports": providerserver.NewProtocol6WithError(New("test")()),
+	"atlasexports": NewProtocol6Server("test"),
 }
 
 // TestMain refuses to let terraform-plugin-testing download a terraform
@@ -213,8 +212,8 @@ func expectAuth(t *testing.T, sbx *sandbox.Server, scheme string) {
 }
 
 // shardedTotal is the check of a read of the docs-sharded cluster.
-func shardedTotal(addr string) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(addr, tfjsonpath.New("total_count"), knownvalue.Int64Exact(2))
+func shardedTotal() statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("total_count"), knownvalue.Int64Exact(2))
 }
 
 // Credentials, and the base URL, come from the environment when the provider
@@ -242,7 +241,7 @@ func TestProvider_credentialsFromEnvironment(t *testing.T) {
 				provider = providerConfig()
 			}
 			expectState(t, provider+exportsBlock(sandbox.ClusterSharded),
-				shardedTotal(exportsAddr))
+				shardedTotal())
 			expectAuth(t, sbx, c.auth)
 		})
 	}
@@ -315,7 +314,7 @@ func TestProvider_serviceAccount(t *testing.T) {
 	t.Parallel()
 	sbx, url := startSandbox(t)
 	expectState(t, serviceAccountBlock(url)+exportsBlock(sandbox.ClusterSharded),
-		shardedTotal(exportsAddr),
+		shardedTotal(),
 		statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results").AtSliceIndex(1).AtMapKey("id"),
 			knownvalue.StringExact("606758180d97065aabbe5b85")))
 	expectAuth(t, sbx, "bearer")
@@ -445,7 +444,7 @@ func TestProvider_traceLogHidesSecrets(t *testing.T) {
 			setEnv(t, c.env...)
 			_, url := startSandbox(t)
 			expectState(t, providerConfig(attr("base_url", url))+exportsBlock(sandbox.ClusterSharded),
-				shardedTotal(exportsAddr))
+				shardedTotal())
 			data, err := os.ReadFile(logPath)
 			if err != nil {
 				t.Fatalf("reading the log: %v", err)

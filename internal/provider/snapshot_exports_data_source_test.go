@@ -250,9 +250,10 @@ func TestSnapshotExportsDataSource_statesFilter(t *testing.T) {
 func TestSnapshotExportsDataSource_invalidStateFailsAtPlan(t *testing.T) {
 	t.Parallel()
 	sbx, url := startSandbox(t)
-	expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+exportsBlock(sandbox.ClusterSharded, `states = ["Succesful"]`),
-		errorText(`states = ["Succesful"]`,
-			`value must be one of: ["Queued" "InProgress" "Successful" "Failed" "Cancelled"], got: "Succesful"`))
+	const typo = "Succesful" //nolint:misspell // the typo under test
+	expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+exportsBlock(sandbox.ClusterSharded, `states = ["`+typo+`"]`),
+		errorText(`states = ["`+typo+`"]`,
+			`value must be one of: ["Queued" "InProgress" "Successful" "Failed" "Cancelled"], got: "`+typo+`"`))
 }
 
 func TestSnapshotExportsDataSource_invalidProjectIDFailsAtPlan(t *testing.T) {
@@ -316,7 +317,7 @@ func TestSnapshotExportsDataSource_retriesTransientFailures(t *testing.T) {
 			c.fault.Cluster, c.fault.Times = sandbox.ClusterSharded, 1
 			sbx.AddFault(c.fault)
 			expectState(t, providerBlock(url, append(c.provider, "max_retries = 2")...)+exportsBlock(sandbox.ClusterSharded),
-				shardedTotal(exportsAddr))
+				shardedTotal())
 			if n := sbx.FaultsFired(); n != 1 {
 				t.Errorf("the fault fired %d times, want 1", n)
 			}

@@ -71,7 +71,7 @@ const (
 	PublicKey    = "sbxpubky"
 	PrivateKey   = "8d3f0c52-5e1b-4a6c-9f0e-7b2a1c4d6e80"
 	ClientID     = "mdb_sa_id_64b7e2f0c1d2a3b4c5d6e7f9"
-	ClientSecret = "mdb_sa_sk_sandbox_3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"
+	ClientSecret = "mdb_sa_sk_sandbox_3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e" //nolint:gosec // the sandbox's published test credential
 
 	bucketID = "64b7e30ac1d2a3b4c5d6e800"
 )
@@ -131,7 +131,7 @@ func docsPrefix(cluster, tail string) string {
 // exportStatus and no finishedAt, some custom data, and a few pairs created
 // in the same second (so the ID tie-break matters). Newest is first.
 func GenerateJobs(cluster string, n int, seed uint64) []Job {
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	rng := rand.New(rand.NewPCG(seed, 0x5eed)) //nolint:gosec // repeatable test data, not secrets
 	jobs := make([]Job, 0, n)
 	created := time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC)
 	for i := range n {
@@ -144,10 +144,10 @@ func GenerateJobs(cluster string, n int, seed uint64) []Job {
 }
 
 func generatedJob(cluster string, created time.Time, i int, seed uint64, rng *rand.Rand) Job {
-	id := objectID(created, seed, uint64(i))
+	id := objectID(created, seed, uint64(i)) //nolint:gosec // i is a non-negative index
 	job := Job{
 		ID:             id,
-		SnapshotID:     objectID(created.Add(-5*time.Minute), seed^0xabcdef, uint64(i)),
+		SnapshotID:     objectID(created.Add(-5*time.Minute), seed^0xabcdef, uint64(i)), //nolint:gosec // i is a non-negative index
 		ExportBucketID: bucketID,
 		CreatedAt:      created.Format(time.RFC3339),
 		Prefix: strings.Join([]string{"exported_snapshots", OrgID, ProjectID, cluster,
