@@ -73,7 +73,7 @@ func (s *server) ReadDataSource(ctx context.Context, req *tfprotov6.ReadDataSour
 			Summary:  "Unable to encode the data source's state",
 			Detail:   err.Error() + "\n\nThis is a bug in the provider; please report it.",
 		})
-		return resp, nil
+		return resp, nil //nolint:nilerr // reported as a diagnostic, as the protocol wants
 	}
 	resp.State = &encoded
 	return resp, nil
