@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -239,5 +240,35 @@ func TestAPIError_messages(t *testing.T) {
 				t.Errorf("no hint for %v", tc.err)
 			}
 		})
+	}
+}
+
+// TestListExportJobs_keyStopsWorkingMidWalk: a key deleted while a list is
+// being paged fails the read with the 401 and its advice, without retrying
+// the 401 and without returning the pages read before it.
+func TestListExportJobs_keyStopsWorkingMidWalk(t *testing.T) {
+	sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 1234, 7), func(s *sandbox.Server) {
+		s.RevokeKeyAfter(sandbox.PublicKey, 1) // page 1 only
+	})
+	client := newTestClient(t, srv.URL, withPaging(500, 1))
+	list, err := client.ListExportJobs(context.Background(), testProject, testCluster)
+	if list != nil {
+		t.Errorf("got a list of %d jobs; a failed read must return none", len(list.Jobs))
+	}
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("got %v, want a 401 APIError", err)
+	}
+	if apiErr.Attempts > 1 {
+		t.Errorf("the 401 was tried %d times; it must not be retried", apiErr.Attempts)
+	}
+	if !strings.Contains(Hint(err), "key pair") {
+		t.Errorf("hint %q does not point at the key pair", Hint(err))
+	}
+	// Page 2 goes out twice with credentials: the answer to the cached
+	// challenge is refused, and digest answers the fresh challenge of that
+	// 401 once, which is refused too. That is one attempt, not a retry.
+	if pages := slices.Compact(pagesRequested(t, sbx)); !slices.Equal(pages, []int{1, 2}) {
+		t.Errorf("pages requested: %v, want [1 2] (the walk stops at the refused page)", pages)
 	}
 }

@@ -185,12 +185,24 @@ func checkNewestFirst(addr string) resource.TestCheckFunc {
 
 func TestSnapshotExportsDataSource_replicaSet(t *testing.T) {
 	t.Parallel()
-	_, url := startSandbox(t)
+	sbx, url := startSandbox(t)
 	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterReplicaSet),
 		expectExports(exportsAddr, 1, knownvalue.ListExact([]knownvalue.Check{
 			knownvalue.ObjectExact(docsJob("605ccba3c1c7613f423e1585", "605cc9a7c1c7613f423e0f11", "InProgress",
 				"2021-03-25T16:49:23Z", "docs-replica-set", "2021-03-25T1649+0000/1616694179")),
 		}))...)
+	// The provider and its version, then the Terraform version the framework
+	// passes to Configure.
+	userAgent := regexp.MustCompile(`^terraform-provider-atlasexports/test Terraform/1\.\d+\.\d+`)
+	requests := sbx.Requests()
+	if len(requests) == 0 {
+		t.Fatal("the sandbox saw no request")
+	}
+	for _, r := range requests {
+		if !userAgent.MatchString(r.UserAgent) {
+			t.Errorf("User-Agent %q does not match %s", r.UserAgent, userAgent)
+		}
+	}
 }
 
 func TestSnapshotExportsDataSource_sharded(t *testing.T) {
