@@ -157,6 +157,9 @@ func TestListExportJobs_totalCountIsAnEstimate(t *testing.T) {
 		"exactly right, 8 in flight":   {report: func(n int) int { return n }, concurrency: 8, wantTotal: jobs, wantPages: oneToN(13)},
 		"exactly right, sequential":    {report: func(n int) int { return n }, concurrency: 1, wantTotal: jobs, wantPages: oneToN(13)},
 		"estimate of one, 8 in flight": {report: func(int) int { return 1 }, concurrency: 8, wantTotal: 1, wantPages: oneToN(13)},
+		// A server's number sizes nothing: two billion jobs allocate and
+		// schedule no more than a real list of 1,234 does.
+		"absurd, 8 in flight": {report: func(int) int { return 2_000_000_000 }, concurrency: 8, wantTotal: 2_000_000_000, pagesUpTo: 13 + 8},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -30,6 +30,13 @@ const MaxClusterNameLength = 64
 // is being paged.
 const maxWalks = 3
 
+// Bounds on what the server's totalCount may make the client allocate or
+// schedule up front: a million jobs, at 500 a page.
+const (
+	maxPresizedJobs        = 1_000_000
+	maxConcurrentWalkPages = maxPresizedJobs / MaxItemsPerPage
+)
+
 // ErrInconsistentList is returned when every walk over the pages saw jobs
 // being created or removed, so no consistent list could be read.
 var ErrInconsistentList = errors.New("the export jobs kept changing while they were being read")
@@ -87,7 +94,8 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 	if first.TotalCount != nil {
 		w.totalCount = *first.TotalCount
 	}
-	seen := make(map[string]struct{}, max(w.totalCount, 0))
+	// totalCount comes from the server: it sizes nothing beyond a bound.
+	seen := make(map[string]struct{}, min(max(w.totalCount, 0), maxPresizedJobs))
 	full := w.add(seen, first, c.itemsPerPage)
 	if !full || w.drift != "" {
 		return w, nil
@@ -104,6 +112,9 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 	if w.totalCount > 0 && w.totalCount%c.itemsPerPage == 0 {
 		last++
 	}
+	// Past this many pages the walk goes on one page at a time, as it does
+	// past any estimate.
+	last = min(last, maxConcurrentWalkPages)
 	if last > 1 {
 		pages, err := c.fetchPages(ctx, projectID, clusterName, 2, last)
 		if err != nil {
