@@ -43,13 +43,9 @@ func (c *Client) get(ctx context.Context, u *url.URL, target any) error {
 		}
 		return decodeBody(resp, target)
 	})
-	resp, err := c.api.Do(req)
-	if err != nil {
-		return err
-	}
-	// The response handler has read and closed the body.
-	_ = resp
-	return nil
+	// The response handler reads and closes the body.
+	_, err = c.api.Do(req)
+	return err
 }
 
 // decodeBody decodes a JSON body into target and closes it. It checks the
@@ -73,8 +69,14 @@ func decodeBody(resp *http.Response, target any) error {
 	}
 	buf := getBodyBuffer(resp.ContentLength)
 	defer putBodyBuffer(buf)
-	if _, err := buf.ReadFrom(head); err != nil {
+	// A page of 500 jobs is about 210 kB; a body beyond maxBody is not one,
+	// whatever sends it, and must not fill the memory of a plan.
+	n, err := buf.ReadFrom(io.LimitReader(head, maxBody+1))
+	if err != nil {
 		return fail(err)
+	}
+	if n > maxBody {
+		return fail(fmt.Errorf("the body is larger than %d MiB", maxBody>>20))
 	}
 	if err := json.Unmarshal(buf.Bytes(), target); err != nil {
 		// Decode the bad body again the streaming way, for its error only:
@@ -111,6 +113,7 @@ func decodeStream(r io.Reader, target any) error {
 // maxPooledBody (pages of 500 jobs are about 210 kB) is left to the garbage
 // collector rather than kept for the provider's lifetime.
 const (
+	maxBody         = 64 << 20
 	maxPresizedBody = 16 << 20
 	maxPooledBody   = 4 << 20
 )

@@ -167,6 +167,12 @@ func TestListExportJobs_bodyErrors(t *testing.T) {
 			wantAttempts: 1, anySnippet: true,
 			wantInMessage: []string{`no "results" array`},
 		},
+		"a body beyond any page": {
+			fault:        sandbox.Fault{Status: http.StatusOK, Body: `{"results":[` + strings.Repeat(" ", 65<<20) + `]}`, ContentType: v2ContentType},
+			wantAttempts: 1, wantContentType: v2ContentType,
+			wantSnippet: `{"results":[`, snippetIsPrefix: true,
+			wantInMessage: []string{"larger than 64 MiB"},
+		},
 		"JSON with trailing garbage": {
 			fault:        sandbox.Fault{Status: http.StatusOK, Body: `{"results":[],"totalCount":0} {"results":[]}`, ContentType: v2ContentType},
 			wantAttempts: 1, wantContentType: v2ContentType,
