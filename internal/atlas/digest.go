@@ -15,7 +15,8 @@ import (
 // mongodb-forks/digest answers every request's challenge with a second
 // request: two round trips per page. RFC 7616 lets a client reuse a nonce
 // with an increasing nonce count, so the transports below remember the last
-// challenge and send a pre-computed answer with the first request. The
+// challenge whose answer the server accepted, and send a pre-computed answer
+// with the first request. The
 // request still passes through digest.Transport: when the server no longer
 // accepts the nonce it answers 401 with a fresh challenge, which digest
 // answers as before, so a stale nonce costs exactly what no cache would.
@@ -33,16 +34,28 @@ func newDigestTransport(publicKey, privateKey string, transport http.RoundTrippe
 	}
 }
 
-// challengeCache holds the last digest challenge a server sent.
+// challengeCache holds the last digest challenge a server sent. A new
+// challenge stays pending until digest.Transport's own answer to it (nonce
+// count 1) has been accepted: only then do other requests use the nonce, with
+// counts 2, 3 and on, so that a server insisting on increasing counts never
+// sees a later count before the first.
 type challengeCache struct {
 	mu        sync.Mutex
 	realm     string
 	nonce     string
 	opaque    string
 	nonceUses uint32
+	pending   map[string]challenge // nonce -> challenge awaiting its first accepted answer
 }
 
-func (c *challengeCache) store(header string) {
+type challenge struct{ realm, opaque string }
+
+// maxPendingChallenges bounds the challenges remembered while their first
+// answers are in flight (one per page in flight, at most).
+const maxPendingChallenges = 64
+
+// offer notes a challenge from a 401 answer.
+func (c *challengeCache) offer(header string) {
 	params := parseChallengeParams(header)
 	// Only MD5 with qop=auth is answered ahead of time; anything else is
 	// left to digest.Transport.
@@ -51,13 +64,26 @@ func (c *challengeCache) store(header string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if params["nonce"] != c.nonce {
-		// digest.Transport answers a new challenge with nonce count 1.
-		c.realm, c.nonce, c.opaque, c.nonceUses = params["realm"], params["nonce"], params["opaque"], 1
+	if c.pending == nil || len(c.pending) >= maxPendingChallenges {
+		c.pending = map[string]challenge{}
 	}
+	c.pending[params["nonce"]] = challenge{realm: params["realm"], opaque: params["opaque"]}
 }
 
-// next returns the cached challenge with a fresh nonce count, or ok false.
+// accepted notes that the server accepted an answer with this nonce and
+// count; the first accepted answer to a pending challenge makes it current.
+func (c *challengeCache) accepted(nonce, nc string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, ok := c.pending[nonce]
+	if !ok || nc != "00000001" {
+		return
+	}
+	delete(c.pending, nonce)
+	c.realm, c.nonce, c.opaque, c.nonceUses = ch.realm, nonce, ch.opaque, 1
+}
+
+// next returns the current challenge with a fresh nonce count, or ok false.
 func (c *challengeCache) next() (realm, nonce, opaque string, nc uint32, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -68,8 +94,8 @@ func (c *challengeCache) next() (realm, nonce, opaque string, nc uint32, ok bool
 	return c.realm, c.nonce, c.opaque, c.nonceUses, true
 }
 
-// challengeRecorder remembers the challenges that pass on their way to
-// digest.Transport.
+// challengeRecorder watches the exchanges between digest.Transport and the
+// server: the challenges it is sent and the answers that are accepted.
 type challengeRecorder struct {
 	next  http.RoundTripper
 	cache *challengeCache
@@ -77,12 +103,20 @@ type challengeRecorder struct {
 
 func (r *challengeRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.next.RoundTrip(req)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized {
-		if h := resp.Header.Get("WWW-Authenticate"); strings.HasPrefix(h, "Digest ") {
-			r.cache.store(h)
-		}
+	if err != nil {
+		return resp, err
 	}
-	return resp, err
+	if resp.StatusCode == http.StatusUnauthorized {
+		if h := resp.Header.Get("WWW-Authenticate"); strings.HasPrefix(h, "Digest ") {
+			r.cache.offer(h)
+		}
+		return resp, nil
+	}
+	if auth := req.Header.Get("Authorization"); strings.HasPrefix(auth, "Digest ") {
+		params := parseChallengeParams(auth)
+		r.cache.accepted(params["nonce"], params["nc"])
+	}
+	return resp, nil
 }
 
 // preemptiveDigest answers the cached challenge before it is asked.

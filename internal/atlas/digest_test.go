@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
@@ -55,5 +56,34 @@ func TestDigest_answersCachedChallengeAhead(t *testing.T) {
 					requests, challenges, tc.wantRequests, tc.wantChallenges)
 			}
 		})
+	}
+}
+
+// TestDigest_strictNonceCountsUnderConcurrency: pages in flight answer the
+// cached challenge with counts that may overtake each other. A server that
+// refuses a count below one it has accepted answers those with a fresh
+// challenge, which digest.Transport answers; no read may fail for it, and
+// the first answer to a new challenge must never be overtaken.
+func TestDigest_strictNonceCountsUnderConcurrency(t *testing.T) {
+	sbx := sandbox.NewEmpty()
+	sbx.AddKey(sandbox.PublicKey, sandbox.PrivateKey)
+	sbx.SetJobs(sandbox.ProjectID, "c1", sandbox.GenerateJobs("c1", 2345, 5))
+	sbx.StrictNonceCounts = true
+	sbx.Latency = 2 * time.Millisecond // lets answers overtake each other
+	srv := httptest.NewServer(sbx)
+	t.Cleanup(srv.Close)
+	client, err := New(Config{BaseURL: srv.URL, PublicKey: sandbox.PublicKey, PrivateKey: sandbox.PrivateKey,
+		ItemsPerPage: 100, MaxConcurrentRequests: 8, MaxRetries: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for read := range 10 {
+		list, err := client.ListExportJobs(context.Background(), sandbox.ProjectID, "c1")
+		if err != nil {
+			t.Fatalf("read %d: %v", read, err)
+		}
+		if len(list.Jobs) != 2345 {
+			t.Fatalf("read %d: got %d jobs, want 2345", read, len(list.Jobs))
+		}
 	}
 }

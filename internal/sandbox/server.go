@@ -48,20 +48,21 @@ type Request struct {
 
 // Server is the sandbox. The zero value is not usable; call New or NewEmpty.
 type Server struct {
-	mu              sync.Mutex
-	keys            map[string]string          // public key -> private key
-	serviceAccounts map[string]string          // client id -> secret
-	tokens          map[string]time.Time       // access token -> expiry
-	nonces          map[string]time.Time       // digest nonce -> expiry
-	nonceCounts     map[string]map[string]bool // digest nonce -> nonce counts used
-	clusters        map[string][]Job           // projectID/cluster -> jobs, newest first
-	faults          []*Fault
-	afterPage       []*pageHook
-	keyBudget       map[string]int // public key -> authenticated requests left
-	requests        []Request
-	tokensIssued    int
-	inFlight        int
-	maxInFlight     int
+	mu                sync.Mutex
+	keys              map[string]string          // public key -> private key
+	serviceAccounts   map[string]string          // client id -> secret
+	tokens            map[string]time.Time       // access token -> expiry
+	nonces            map[string]time.Time       // digest nonce -> expiry
+	nonceCounts       map[string]map[string]bool // digest nonce -> nonce counts used
+	highestNonceCount map[string]uint64          // digest nonce -> highest count accepted
+	clusters          map[string][]Job           // projectID/cluster -> jobs, newest first
+	faults            []*Fault
+	afterPage         []*pageHook
+	keyBudget         map[string]int // public key -> authenticated requests left
+	requests          []Request
+	tokensIssued      int
+	inFlight          int
+	maxInFlight       int
 
 	// TokenLifetime is how long issued access tokens last (Atlas: 1 hour).
 	TokenLifetime time.Duration
@@ -71,6 +72,10 @@ type Server struct {
 	// SingleUseNonces makes every digest nonce good for one request, as a
 	// strict server may; clients must then answer a fresh challenge each time.
 	SingleUseNonces bool
+	// StrictNonceCounts refuses a nonce count that is not above every count
+	// already accepted for its nonce, as a strict RFC 7616 server may: answers
+	// that overtake each other on the way are refused.
+	StrictNonceCounts bool
 }
 
 // New returns a sandbox seeded with the documentation examples, a generated
@@ -90,14 +95,15 @@ func New() *Server {
 // NewEmpty returns a sandbox with no credentials and no clusters.
 func NewEmpty() *Server {
 	return &Server{
-		keys:            map[string]string{},
-		serviceAccounts: map[string]string{},
-		tokens:          map[string]time.Time{},
-		nonces:          map[string]time.Time{},
-		nonceCounts:     map[string]map[string]bool{},
-		clusters:        map[string][]Job{},
-		keyBudget:       map[string]int{},
-		TokenLifetime:   time.Hour,
+		keys:              map[string]string{},
+		serviceAccounts:   map[string]string{},
+		tokens:            map[string]time.Time{},
+		nonces:            map[string]time.Time{},
+		nonceCounts:       map[string]map[string]bool{},
+		highestNonceCount: map[string]uint64{},
+		clusters:          map[string][]Job{},
+		keyBudget:         map[string]int{},
+		TokenLifetime:     time.Hour,
 	}
 }
 
@@ -488,6 +494,7 @@ func (s *Server) newNonce() string {
 		if now.After(exp) {
 			delete(s.nonces, n)
 			delete(s.nonceCounts, n)
+			delete(s.highestNonceCount, n)
 		}
 	}
 	s.nonces[nonce] = now.Add(5 * time.Minute)
@@ -522,10 +529,18 @@ func (s *Server) verifyDigest(r *http.Request, header string) (string, bool) {
 	if used[p["nc"]] {
 		return "", false
 	}
+	if s.StrictNonceCounts {
+		nc, err := strconv.ParseUint(p["nc"], 16, 32)
+		if err != nil || nc <= s.highestNonceCount[p["nonce"]] {
+			return "", false
+		}
+		s.highestNonceCount[p["nonce"]] = nc
+	}
 	used[p["nc"]] = true
 	if s.SingleUseNonces {
 		delete(s.nonces, p["nonce"])
 		delete(s.nonceCounts, p["nonce"])
+		delete(s.highestNonceCount, p["nonce"])
 	}
 	return p["username"], true
 }
