@@ -413,7 +413,15 @@ func TestSnapshotExportsDataSource_readTimeout(t *testing.T) {
 var liveEnv = []string{EnvPublicKey, EnvPrivateKey, "MONGODB_ATLAS_PROJECT_ID", "MONGODB_ATLAS_CLUSTER_NAME"}
 
 // TestAccLive_snapshotExports lists a real cluster's export jobs (read-only).
+// liveOptIn is set by make testacc, the one target that reaches Atlas.
+const liveOptIn = "ATLASEXPORTS_LIVE_TESTS"
+
 func TestAccLive_snapshotExports(t *testing.T) {
+	// Atlas users often have these variables set: make test must not reach
+	// Atlas because of them. Only make testacc opts in.
+	if os.Getenv(liveOptIn) == "" {
+		t.Skipf("%s is not set: skipping the live Atlas test (run make testacc to run it)", liveOptIn)
+	}
 	var missing []string
 	for _, name := range liveEnv {
 		if os.Getenv(name) == "" {
