@@ -32,6 +32,9 @@ type APIError struct {
 	BodySnippet string
 	// Attempts is the number of attempts made, retries included.
 	Attempts int
+	// notFound is the advice for a 404, when the operation knows better
+	// than "project or cluster".
+	notFound string
 }
 
 func (e *APIError) Error() string {
@@ -69,6 +72,9 @@ func (e *APIError) Hint() string {
 		return "The key needs the Project Backup Manager role (or higher) on this project, and the caller's IP " +
 			"address may be missing from the key's API access list."
 	case http.StatusNotFound:
+		if e.notFound != "" {
+			return e.notFound
+		}
 		return "The project or cluster does not exist, or is not visible to this key. Check project_id and " +
 			"cluster_name, and that the key has access to the project."
 	case http.StatusTooManyRequests:
@@ -174,8 +180,9 @@ func snippet(body []byte) string {
 	return string(body[:i])
 }
 
-// headCapture keeps the first bytes that pass through it, so that a decode
-// error can quote the start of the body without buffering the whole page.
+// headCapture keeps the first bytes that pass through it, so that an error
+// can quote the start of a body whatever happens to the rest of it (a body
+// that is not JSON is not read further than that).
 type headCapture struct {
 	r    io.Reader
 	head []byte

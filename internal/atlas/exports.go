@@ -166,6 +166,11 @@ func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, expor
 	}
 	var job ExportJob
 	if err := c.get(ctx, c.exportsURL(projectID, clusterName, exportID), &job); err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			apiErr.notFound = "The export job, its cluster or its project does not exist, or is not visible to this " +
+				"key. Check export_id (an id from atlasexports_snapshot_exports), cluster_name and project_id."
+		}
 		return nil, fmt.Errorf("reading export job %s of cluster %q in project %s: %w", exportID, clusterName, projectID, err)
 	}
 	return &job, nil
