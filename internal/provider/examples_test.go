@@ -61,14 +61,9 @@ func TestExamples_validate(t *testing.T) {
 		name, _ := filepath.Rel(filepath.Join(root, "examples"), dir)
 		t.Run(filepath.ToSlash(name), func(t *testing.T) {
 			t.Parallel()
-			// git keeps no empty directory, so one without .tf files is an
-			// example not written yet, like a missing one. The quickstart
-			// exists and must not go missing.
+			// Every example the docs and make demo use must exist.
 			if files, _ := filepath.Glob(filepath.Join(dir, "*.tf")); len(files) == 0 {
-				if dir == quickstart {
-					t.Fatalf("%s has no .tf files", dir)
-				}
-				t.Skipf("%s does not exist or has no .tf files yet", dir)
+				t.Fatalf("%s does not exist or has no .tf files", dir)
 			}
 			work := t.TempDir()
 			if err := os.CopyFS(work, os.DirFS(dir)); err != nil {

@@ -84,6 +84,9 @@ type providerData struct {
 	client *atlas.Client
 	// secrets are masked in every log line written while a data source reads.
 	secrets []string
+	// credentialSource says which credentials are in use and where each
+	// came from, for the advice when Atlas refuses them.
+	credentialSource string
 }
 
 func (p *atlasExportsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -103,7 +106,6 @@ func (p *atlasExportsProvider) Schema(_ context.Context, _ provider.SchemaReques
 				Optional: true,
 				Validators: []validator.String{
 					stringvalidator.LengthAtLeast(1),
-					stringvalidator.AlsoRequires(path.MatchRoot("private_key")),
 					stringvalidator.ConflictsWith(path.MatchRoot("client_id"), path.MatchRoot("client_secret")),
 				},
 			},
@@ -114,27 +116,21 @@ func (p *atlasExportsProvider) Schema(_ context.Context, _ provider.SchemaReques
 				Sensitive: true,
 				Validators: []validator.String{
 					stringvalidator.LengthAtLeast(1),
-					stringvalidator.AlsoRequires(path.MatchRoot("public_key")),
+					stringvalidator.ConflictsWith(path.MatchRoot("client_id"), path.MatchRoot("client_secret")),
 				},
 			},
 			"client_id": schema.StringAttribute{
 				MarkdownDescription: "Client ID of an Atlas service account, Atlas's recommended authentication. " +
 					"Defaults to `" + EnvClientID + "`. Use with `client_secret`; do not combine with `public_key`.",
-				Optional: true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.AlsoRequires(path.MatchRoot("client_secret")),
-				},
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"client_secret": schema.StringAttribute{
 				MarkdownDescription: "Client secret of the service account. Defaults to `" + EnvClientSecret +
 					"`. Sensitive: it is never logged or shown.",
-				Optional:  true,
-				Sensitive: true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.AlsoRequires(path.MatchRoot("client_id")),
-				},
+				Optional:   true,
+				Sensitive:  true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"base_url": schema.StringAttribute{
 				MarkdownDescription: "Atlas base URL; the provider appends the API path. Defaults to `" + EnvBaseURL +
@@ -203,7 +199,7 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 		UserAgent:             userAgent(p.version, req.TerraformVersion),
 		Logger:                tflogLogger{},
 	}
-	p.resolveCredentials(cfg, &clientCfg, resp)
+	credentialSource := p.resolveCredentials(cfg, &clientCfg, resp)
 
 	baseURL, baseURLPath, baseURLSource := cfg.BaseURL.ValueString(), path.Root("base_url"), "base_url"
 	if cfg.BaseURL.IsNull() {
@@ -242,7 +238,7 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 		resp.Diagnostics.AddError("Unable to create the Atlas client", err.Error())
 		return
 	}
-	data := &providerData{client: client}
+	data := &providerData{client: client, credentialSource: credentialSource}
 	for _, s := range []string{clientCfg.PrivateKey, clientCfg.ClientSecret} {
 		if s != "" {
 			data.secrets = append(data.secrets, s)
@@ -259,56 +255,85 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 	p.mu.Unlock()
 }
 
-// resolveCredentials picks the key pair or the service account. Attributes
-// win over the environment; within one source, setting both kinds is an
-// error rather than a silent choice, since the wrong identity reading a
-// production project is worse than a failed plan.
-func (p *atlasExportsProvider) resolveCredentials(cfg providerModel, out *atlas.Config, resp *provider.ConfigureResponse) {
-	configKey := !cfg.PublicKey.IsNull() || !cfg.PrivateKey.IsNull()
-	configSA := !cfg.ClientID.IsNull() || !cfg.ClientSecret.IsNull()
-	switch {
-	case configKey:
-		out.PublicKey, out.PrivateKey = cfg.PublicKey.ValueString(), cfg.PrivateKey.ValueString()
-		return
-	case configSA:
-		out.ClientID, out.ClientSecret = cfg.ClientID.ValueString(), cfg.ClientSecret.ValueString()
-		return
-	}
-	out.PublicKey = firstEnv(EnvPublicAPIKey, EnvPublicKey)
-	out.PrivateKey = firstEnv(EnvPrivateAPIKey, EnvPrivateKey)
-	out.ClientID = os.Getenv(EnvClientID)
-	out.ClientSecret = os.Getenv(EnvClientSecret)
-	envKey := out.PublicKey != "" || out.PrivateKey != ""
-	envSA := out.ClientID != "" || out.ClientSecret != ""
-	switch {
-	case envKey && envSA:
-		resp.Diagnostics.AddError("Both an API key and a service account are set",
-			fmt.Sprintf("The environment sets an API key (%s/%s) and a service account (%s/%s). Unset one of them, "+
-				"or choose in the provider block: attributes take precedence over the environment.",
-				EnvPublicKey, EnvPrivateKey, EnvClientID, EnvClientSecret))
-	case envKey && (out.PublicKey == "" || out.PrivateKey == ""):
-		resp.Diagnostics.AddError("Incomplete Atlas API key",
-			fmt.Sprintf("Only one half of the API key is set in the environment. Set both %s (or %s) and %s (or %s).",
-				EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey, EnvPrivateAPIKey))
-	case envSA && (out.ClientID == "" || out.ClientSecret == ""):
-		resp.Diagnostics.AddError("Incomplete Atlas service account",
-			fmt.Sprintf("Only one of %s and %s is set in the environment. Set both.", EnvClientID, EnvClientSecret))
-	case !envKey && !envSA:
-		resp.Diagnostics.AddError("No Atlas credentials",
-			fmt.Sprintf("The provider needs an Atlas API key or service account. Set the provider attributes "+
-				"public_key and private_key (or client_id and client_secret), or the environment variables %s "+
-				"(or %s) and %s (or %s), or %s and %s.", EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey,
-				EnvPrivateAPIKey, EnvClientID, EnvClientSecret))
-	}
-}
+// resolveCredentials picks the key pair or the service account, and says
+// where each value came from (for the advice on a 401). Each value falls back
+// from its attribute to the environment, so a public key in the provider
+// block may go with a private key in the environment. The kind follows the
+// attributes when any is set; otherwise the environment must hold exactly
+// one kind: setting both is an error rather than a silent choice, since the
+// wrong identity reading a production project is worse than a failed plan.
+func (p *atlasExportsProvider) resolveCredentials(cfg providerModel, out *atlas.Config, resp *provider.ConfigureResponse) string {
+	publicKey := attrOrEnv(cfg.PublicKey, "public_key", EnvPublicAPIKey, EnvPublicKey)
+	privateKey := attrOrEnv(cfg.PrivateKey, "private_key", EnvPrivateAPIKey, EnvPrivateKey)
+	clientID := attrOrEnv(cfg.ClientID, "client_id", EnvClientID)
+	clientSecret := attrOrEnv(cfg.ClientSecret, "client_secret", EnvClientSecret)
 
-func firstEnv(names ...string) string {
-	for _, n := range names {
-		if v := os.Getenv(n); v != "" {
-			return v
+	useKey := !cfg.PublicKey.IsNull() || !cfg.PrivateKey.IsNull()
+	useSA := !cfg.ClientID.IsNull() || !cfg.ClientSecret.IsNull()
+	if !useKey && !useSA {
+		useKey = publicKey.value != "" || privateKey.value != ""
+		useSA = clientID.value != "" || clientSecret.value != ""
+		if useKey && useSA {
+			resp.Diagnostics.AddError("Both an API key and a service account are set",
+				fmt.Sprintf("The environment sets an API key (%s/%s) and a service account (%s/%s). Unset one of them, "+
+					"or choose in the provider block: attributes take precedence over the environment.",
+					EnvPublicKey, EnvPrivateKey, EnvClientID, EnvClientSecret))
+			return ""
 		}
 	}
+	switch {
+	case useKey:
+		if publicKey.value == "" || privateKey.value == "" {
+			resp.Diagnostics.AddError("Incomplete Atlas API key",
+				fmt.Sprintf("An API key needs both halves: public_key (or %s, %s) and private_key (or %s, %s). "+
+					"Found: %s; %s.", EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey, EnvPrivateAPIKey,
+					publicKey.describe(), privateKey.describe()))
+			return ""
+		}
+		out.PublicKey, out.PrivateKey = publicKey.value, privateKey.value
+		return "the API key's public_key " + publicKey.source + " and private_key " + privateKey.source
+	case useSA:
+		if clientID.value == "" || clientSecret.value == "" {
+			resp.Diagnostics.AddError("Incomplete Atlas service account",
+				fmt.Sprintf("A service account needs client_id (or %s) and client_secret (or %s). Found: %s; %s.",
+					EnvClientID, EnvClientSecret, clientID.describe(), clientSecret.describe()))
+			return ""
+		}
+		out.ClientID, out.ClientSecret = clientID.value, clientSecret.value
+		return "the service account's client_id " + clientID.source + " and client_secret " + clientSecret.source
+	}
+	resp.Diagnostics.AddError("No Atlas credentials",
+		fmt.Sprintf("The provider needs an Atlas API key or service account. Set the provider attributes "+
+			"public_key and private_key (or client_id and client_secret), or the environment variables %s "+
+			"(or %s) and %s (or %s), or %s and %s.", EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey,
+			EnvPrivateAPIKey, EnvClientID, EnvClientSecret))
 	return ""
+}
+
+// credential is one credential value and where it came from.
+type credential struct {
+	name, value, source string
+}
+
+func (c credential) describe() string {
+	if c.value == "" {
+		return c.name + " is not set"
+	}
+	return c.name + " " + c.source
+}
+
+// attrOrEnv takes an attribute's value, or else the first environment
+// variable of names that is set.
+func attrOrEnv(attr types.String, name string, envNames ...string) credential {
+	if !attr.IsNull() {
+		return credential{name: name, value: attr.ValueString(), source: "from the provider block"}
+	}
+	for _, env := range envNames {
+		if v := os.Getenv(env); v != "" {
+			return credential{name: name, value: v, source: "from " + env}
+		}
+	}
+	return credential{name: name}
 }
 
 func authKind(cfg atlas.Config) string {

@@ -50,10 +50,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// startSandbox serves a seeded sandbox for one test.
-func startSandbox(t *testing.T) (*sandbox.Server, string) {
+// startSandbox serves a seeded sandbox for one test. configure runs before
+// the server starts: the sandbox's fields are not to be set while it serves.
+func startSandbox(t *testing.T, configure ...func(*sandbox.Server)) (*sandbox.Server, string) {
 	t.Helper()
 	sbx := sandbox.New()
+	for _, c := range configure {
+		c(sbx)
+	}
 	srv := httptest.NewServer(sbx)
 	t.Cleanup(srv.Close)
 	return sbx, srv.URL
@@ -221,9 +225,18 @@ func shardedTotal() statecheck.StateCheck {
 func TestProvider_credentialsFromEnvironment(t *testing.T) {
 	for name, c := range map[string]struct {
 		env            []string
+		attrs          []string
 		baseURLFromEnv bool
 		auth           string
 	}{
+		// Each value falls back on its own: the public half in the
+		// configuration, the secret in the environment.
+		"public_key in the block, PRIVATE_KEY": {
+			env: []string{EnvPrivateKey, sandbox.PrivateKey}, attrs: []string{attr("public_key", sandbox.PublicKey)}, auth: "digest",
+		},
+		"client_id in the block, CLIENT_SECRET": {
+			env: []string{EnvClientSecret, sandbox.ClientSecret}, attrs: []string{attr("client_id", sandbox.ClientID)}, auth: "bearer",
+		},
 		"PUBLIC_KEY and PRIVATE_KEY":         {env: []string{EnvPublicKey, sandbox.PublicKey, EnvPrivateKey, sandbox.PrivateKey}, auth: "digest"},
 		"PUBLIC_API_KEY and PRIVATE_API_KEY": {env: []string{EnvPublicAPIKey, sandbox.PublicKey, EnvPrivateAPIKey, sandbox.PrivateKey}, auth: "digest"},
 		"CLIENT_ID and CLIENT_SECRET":        {env: []string{EnvClientID, sandbox.ClientID, EnvClientSecret, sandbox.ClientSecret}, auth: "bearer"},
@@ -235,10 +248,10 @@ func TestProvider_credentialsFromEnvironment(t *testing.T) {
 			clearAtlasEnv(t)
 			setEnv(t, c.env...)
 			sbx, url := startSandbox(t)
-			provider := providerConfig(attr("base_url", url))
+			provider := providerConfig(append([]string{attr("base_url", url)}, c.attrs...)...)
 			if c.baseURLFromEnv {
 				t.Setenv(EnvBaseURL, url)
-				provider = providerConfig()
+				provider = providerConfig(c.attrs...)
 			}
 			expectState(t, provider+exportsBlock(sandbox.ClusterSharded),
 				shardedTotal())
@@ -253,6 +266,14 @@ func TestProvider_noCredentials(t *testing.T) {
 	expectFailsBeforeAnyRequest(t, sbx, providerConfig(attr("base_url", url))+exportsBlock(sandbox.ClusterSharded),
 		errorText("No Atlas credentials", "public_key and private_key", "client_id and client_secret",
 			EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey, EnvPrivateAPIKey, EnvClientID, EnvClientSecret))
+}
+
+func TestProvider_incompleteKeyPair(t *testing.T) {
+	clearAtlasEnv(t)
+	sbx, url := startSandbox(t)
+	expectFailsBeforeAnyRequest(t, sbx, providerConfig(attr("base_url", url), attr("public_key", sandbox.PublicKey))+
+		exportsBlock(sandbox.ClusterSharded),
+		errorText("Incomplete Atlas API key", "public_key from the provider block", "private_key is not set"))
 }
 
 func TestProvider_bothCredentialKindsInEnvironment(t *testing.T) {
@@ -333,7 +354,8 @@ func TestProvider_wrongSecret(t *testing.T) {
 		"private_key": {
 			credentials: []string{attr("public_key", sandbox.PublicKey), attr("private_key", "wrong")},
 			want: errorText("Unable to list snapshot export jobs", "HTTP 401", "USER_UNAUTHORIZED",
-				"Check the API key pair", "public_key/private_key"),
+				"Check the API key pair", "public_key/private_key",
+				"In use: the API key's public_key from the provider block and private_key from the provider block"),
 		},
 		"client_secret": {
 			credentials: []string{attr("client_id", sandbox.ClientID), attr("client_secret", "wrong")},
@@ -354,8 +376,7 @@ func TestProvider_wrongSecret(t *testing.T) {
 // early: a page read after a slow one must fetch a new token mid-walk.
 func TestProvider_serviceAccountTokenRenewal(t *testing.T) {
 	t.Parallel()
-	sbx, url := startSandbox(t)
-	sbx.TokenLifetime = 61 * time.Second
+	sbx, url := startSandbox(t, func(s *sandbox.Server) { s.TokenLifetime = 61 * time.Second })
 	// Three pages of 500, read one at a time; the second is slow.
 	const cluster, jobs = "three-pages", 1001
 	sbx.SetJobs(sandbox.ProjectID, cluster, sandbox.GenerateJobs(cluster, jobs, 2))

@@ -18,8 +18,9 @@ import (
 )
 
 var (
-	_ datasource.DataSource              = (*snapshotExportDataSource)(nil)
-	_ datasource.DataSourceWithConfigure = (*snapshotExportDataSource)(nil)
+	_ datasource.DataSource                   = (*snapshotExportDataSource)(nil)
+	_ datasource.DataSourceWithConfigure      = (*snapshotExportDataSource)(nil)
+	_ datasource.DataSourceWithValidateConfig = (*snapshotExportDataSource)(nil)
 )
 
 // NewSnapshotExportDataSource is the atlasexports_snapshot_export data source.
@@ -69,6 +70,10 @@ func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.Sche
 	}
 }
 
+func (d *snapshotExportDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
+	validateReadTimeout(ctx, req, resp)
+}
+
 func (d *snapshotExportDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
 	d.data = configureData(req, resp)
 }
@@ -98,7 +103,7 @@ func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.Read
 
 	job, err := d.data.client.GetExportJob(ctx, args.ProjectID.ValueString(), args.ClusterName.ValueString(), args.ExportID.ValueString())
 	if err != nil {
-		addReadError(ctx, &resp.Diagnostics, "Unable to read the snapshot export job", err)
+		d.data.addReadError(ctx, &resp.Diagnostics, "Unable to read the snapshot export job", err)
 		return
 	}
 	raw, err := snapshotExportState(req.Config.Raw, job)
@@ -118,7 +123,7 @@ func snapshotExportState(config tftypes.Value, job *atlas.ExportJob) (tftypes.Va
 	}
 	// The job attributes of this schema are exportJobAttributes, so its
 	// object type serves as the job type.
-	types, err := newJobTypes(stateType)
+	jobTypes, err := newJobTypes(stateType)
 	if err != nil {
 		return tftypes.Value{}, err
 	}
@@ -126,6 +131,6 @@ func snapshotExportState(config tftypes.Value, job *atlas.ExportJob) (tftypes.Va
 	if err != nil {
 		return tftypes.Value{}, err
 	}
-	types.jobAttributeValues(job, attrs)
+	jobTypes.jobAttributeValues(job, attrs)
 	return tftypes.NewValue(stateType, attrs), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -23,8 +24,9 @@ import (
 )
 
 var (
-	_ datasource.DataSource              = (*snapshotExportsDataSource)(nil)
-	_ datasource.DataSourceWithConfigure = (*snapshotExportsDataSource)(nil)
+	_ datasource.DataSource                   = (*snapshotExportsDataSource)(nil)
+	_ datasource.DataSourceWithConfigure      = (*snapshotExportsDataSource)(nil)
+	_ datasource.DataSourceWithValidateConfig = (*snapshotExportsDataSource)(nil)
 )
 
 // NewSnapshotExportsDataSource is the atlasexports_snapshot_exports data source.
@@ -55,6 +57,7 @@ func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.Sch
 					"`Successful`, `Failed`, `Cancelled`. All states when unset.",
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
+					setvalidator.NoNullValues(),
 					setvalidator.ValueStringsAre(stringvalidator.OneOf(atlas.KnownStates...)),
 				},
 			},
@@ -100,6 +103,26 @@ func clusterNameAttribute() schema.StringAttribute {
 			stringvalidator.RegexMatches(atlas.ClusterNamePattern,
 				"must contain only letters, digits and hyphens, and start with a letter or digit"),
 		},
+	}
+}
+
+func (d *snapshotExportsDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
+	validateReadTimeout(ctx, req, resp)
+}
+
+// validateReadTimeout rejects, at plan time, a timeouts block whose read
+// value is not a positive duration: the timeouts package checks only that it
+// parses, and "0s" would fail every read.
+func validateReadTimeout(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
+	readPath := path.Root("timeouts").AtName("read")
+	var read types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, readPath, &read)...)
+	if resp.Diagnostics.HasError() || read.IsNull() || read.IsUnknown() {
+		return
+	}
+	if d, err := time.ParseDuration(read.ValueString()); err != nil || d <= 0 {
+		resp.Diagnostics.AddAttributeError(readPath, "Invalid read timeout",
+			fmt.Sprintf("%q is not a positive duration. Use a number with a unit, such as \"90s\" or \"5m\".", read.ValueString()))
 	}
 }
 
@@ -149,7 +172,7 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 
 	list, err := data.client.ListExportJobs(ctx, args.projectID, args.clusterName)
 	if err != nil {
-		addReadError(ctx, &diags, "Unable to list snapshot export jobs", err)
+		data.addReadError(ctx, &diags, "Unable to list snapshot export jobs", err)
 		return tftypes.Value{}, diags
 	}
 	tflog.Debug(ctx, "listed export jobs", map[string]any{
@@ -240,7 +263,7 @@ func snapshotExportsState(ctx context.Context, config tftypes.Value, jobs []atla
 	if !ok {
 		return tftypes.Value{}, errors.New("results elements are not objects")
 	}
-	types, err := newJobTypes(jobType)
+	jobTypes, err := newJobTypes(jobType)
 	if err != nil {
 		return tftypes.Value{}, err
 	}
@@ -253,7 +276,7 @@ func snapshotExportsState(ctx context.Context, config tftypes.Value, jobs []atla
 		if states != nil && !states[derefString(jobs[i].State)] {
 			continue
 		}
-		results = append(results, types.jobValue(&jobs[i]))
+		results = append(results, jobTypes.jobValue(&jobs[i]))
 	}
 	tflog.Trace(ctx, "built results", map[string]any{"results": len(results)})
 	attrs["total_count"] = tftypes.NewValue(tftypes.Number, int64(len(jobs)))
@@ -296,7 +319,7 @@ type readTimeoutKey struct{}
 
 // addReadError turns a client error into a diagnostic: what failed, what
 // Atlas said, and what to do about it.
-func addReadError(ctx context.Context, diags *diag.Diagnostics, summary string, err error) {
+func (d *providerData) addReadError(ctx context.Context, diags *diag.Diagnostics, summary string, err error) {
 	var detail strings.Builder
 	// Atlas's detail usually ends a sentence already.
 	detail.WriteString(strings.TrimSuffix(err.Error(), ".") + ".")
@@ -312,6 +335,11 @@ func addReadError(ctx context.Context, diags *diag.Diagnostics, summary string, 
 	default:
 		if hint := atlas.Hint(err); hint != "" {
 			detail.WriteString("\n\n" + hint)
+		}
+		// Which variable won is easy to lose track of (two spellings of each
+		// key variable, attributes over the environment): say it.
+		if atlas.StatusCode(err) == http.StatusUnauthorized && d.credentialSource != "" {
+			detail.WriteString(" In use: " + d.credentialSource + ".")
 		}
 	}
 	diags.AddError(summary, detail.String())

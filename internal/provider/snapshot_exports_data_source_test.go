@@ -268,6 +268,32 @@ func TestSnapshotExportsDataSource_invalidStateFailsAtPlan(t *testing.T) {
 			`value must be one of: ["Queued" "InProgress" "Successful" "Failed" "Cancelled"], got: "`+typo+`"`))
 }
 
+func TestSnapshotExportsDataSource_nullStateFailsAtPlan(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	// A null element would otherwise match no job and silently empty the results.
+	expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+`
+variable "states" {
+  type    = list(string)
+  default = ["Successful", null]
+}
+`+exportsBlock(sandbox.ClusterSharded, `states = var.states`),
+		errorText("Null Set Value", "states = var.states", "contains a null value"))
+}
+
+func TestSnapshotExportsDataSource_invalidReadTimeoutFailsAtPlan(t *testing.T) {
+	t.Parallel()
+	for _, read := range []string{"0s", "-1m"} {
+		t.Run(read, func(t *testing.T) {
+			t.Parallel()
+			sbx, url := startSandbox(t)
+			expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+
+				exportsBlock(sandbox.ClusterSharded, "timeouts {\n    read = \""+read+"\"\n  }"),
+				errorText("Invalid read timeout", `"`+read+`" is not a positive duration`))
+		})
+	}
+}
+
 func TestSnapshotExportsDataSource_invalidProjectIDFailsAtPlan(t *testing.T) {
 	t.Parallel()
 	sbx, url := startSandbox(t)
