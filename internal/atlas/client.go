@@ -267,6 +267,9 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 // earns the same redirect, so it is not retried.
 var errRedirectRefused = errors.New("refusing to follow a redirect")
 
+// newRetryClient wraps httpClient in the retry policy. retryablehttp closes
+// the idle connections of the pool after a request that finally fails (a
+// 404, say); reads in flight keep theirs, and the next request dials again.
 func (c *Client) newRetryClient(httpClient *http.Client, cfg Config) *retryablehttp.Client {
 	return &retryablehttp.Client{
 		HTTPClient:      httpClient,
