@@ -179,19 +179,3 @@ func snippet(body []byte) string {
 	}
 	return string(body[:i])
 }
-
-// headCapture keeps the first bytes that pass through it, so that an error
-// can quote the start of a body whatever happens to the rest of it (a body
-// that is not JSON is not read further than that).
-type headCapture struct {
-	r    io.Reader
-	head []byte
-}
-
-func (h *headCapture) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	if room := snippetLength*4 - len(h.head); room > 0 && n > 0 {
-		h.head = append(h.head, p[:min(n, room)]...)
-	}
-	return n, err
-}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-retryablehttp"
 )
@@ -59,24 +60,26 @@ func (c *Client) get(ctx context.Context, u *url.URL, target any) error {
 func decodeBody(resp *http.Response, target any) error {
 	defer resp.Body.Close()
 	contentType := resp.Header.Get("Content-Type")
-	head := &headCapture{r: resp.Body}
-	fail := func(err error) error {
-		return &ResponseBodyError{StatusCode: resp.StatusCode, ContentType: contentType, BodySnippet: snippet(head.head), Err: err}
+	fail := func(body []byte, err error) error {
+		return &ResponseBodyError{StatusCode: resp.StatusCode, ContentType: contentType, BodySnippet: snippet(body), Err: err}
 	}
 	if !isJSON(contentType) {
-		_, _ = io.ReadFull(head, make([]byte, snippetLength))
-		return fail(fmt.Errorf("content type %q is not JSON", contentType))
+		// Enough bytes for snippetLength characters of any UTF-8; the rest
+		// of a proxy's page is not read.
+		head := make([]byte, snippetLength*utf8.UTFMax)
+		n, _ := io.ReadFull(resp.Body, head)
+		return fail(head[:n], fmt.Errorf("content type %q is not JSON", contentType))
 	}
 	buf := getBodyBuffer(resp.ContentLength)
 	defer putBodyBuffer(buf)
 	// A page of 500 jobs is about 210 kB; a body beyond maxBody is not one,
 	// whatever sends it, and must not fill the memory of a plan.
-	n, err := buf.ReadFrom(io.LimitReader(head, maxBody+1))
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return fail(err)
+		return fail(buf.Bytes(), err)
 	}
 	if n > maxBody {
-		return fail(fmt.Errorf("the body is larger than %d MiB", maxBody>>20))
+		return fail(buf.Bytes(), fmt.Errorf("the body is larger than %d MiB", maxBody>>20))
 	}
 	if err := json.Unmarshal(buf.Bytes(), target); err != nil {
 		// Decode the bad body again the streaming way, for its error only:
@@ -86,7 +89,7 @@ func decodeBody(resp *http.Response, target any) error {
 		if streamErr := decodeStream(bytes.NewReader(buf.Bytes()), target); streamErr != nil {
 			err = streamErr
 		}
-		return fail(err)
+		return fail(buf.Bytes(), err)
 	}
 	return nil
 }
