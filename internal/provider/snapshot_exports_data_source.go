@@ -273,7 +273,8 @@ func snapshotExportsState(ctx context.Context, config tftypes.Value, jobs []atla
 	}
 	results := make([]tftypes.Value, 0, len(jobs))
 	for i := range jobs {
-		if states != nil && !states[derefString(jobs[i].State)] {
+		// A job without a state matches no filter.
+		if states != nil && (jobs[i].State == nil || !states[*jobs[i].State]) {
 			continue
 		}
 		results = append(results, jobTypes.jobValue(&jobs[i]))
@@ -282,13 +283,6 @@ func snapshotExportsState(ctx context.Context, config tftypes.Value, jobs []atla
 	attrs["total_count"] = tftypes.NewValue(tftypes.Number, int64(len(jobs)))
 	attrs["results"] = tftypes.NewValue(resultsType, results)
 	return tftypes.NewValue(stateType, attrs), nil
-}
-
-func derefString(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // readContext bounds a read by its timeouts block's read value (a Go
