@@ -7,9 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -255,142 +253,12 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 	p.mu.Unlock()
 }
 
-// resolveCredentials picks the key pair or the service account, and says
-// where each value came from (for the advice on a 401). Each value falls back
-// from its attribute to the environment, so a public key in the provider
-// block may go with a private key in the environment. The kind follows the
-// attributes when any is set; otherwise the environment must hold exactly
-// one kind: setting both is an error rather than a silent choice, since the
-// wrong identity reading a production project is worse than a failed plan.
-func (p *atlasExportsProvider) resolveCredentials(cfg providerModel, out *atlas.Config, resp *provider.ConfigureResponse) string {
-	publicKey := attrOrEnv(cfg.PublicKey, "public_key", EnvPublicAPIKey, EnvPublicKey)
-	privateKey := attrOrEnv(cfg.PrivateKey, "private_key", EnvPrivateAPIKey, EnvPrivateKey)
-	clientID := attrOrEnv(cfg.ClientID, "client_id", EnvClientID)
-	clientSecret := attrOrEnv(cfg.ClientSecret, "client_secret", EnvClientSecret)
-
-	useKey := !cfg.PublicKey.IsNull() || !cfg.PrivateKey.IsNull()
-	useSA := !cfg.ClientID.IsNull() || !cfg.ClientSecret.IsNull()
-	if !useKey && !useSA {
-		useKey = publicKey.value != "" || privateKey.value != ""
-		useSA = clientID.value != "" || clientSecret.value != ""
-		if useKey && useSA {
-			resp.Diagnostics.AddError("Both an API key and a service account are set",
-				fmt.Sprintf("The environment sets an API key (%s/%s) and a service account (%s/%s). Unset one of them, "+
-					"or choose in the provider block: attributes take precedence over the environment.",
-					EnvPublicKey, EnvPrivateKey, EnvClientID, EnvClientSecret))
-			return ""
-		}
-	}
-	switch {
-	case useKey:
-		if publicKey.value == "" || privateKey.value == "" {
-			resp.Diagnostics.AddError("Incomplete Atlas API key",
-				fmt.Sprintf("An API key needs both halves: public_key (or %s, %s) and private_key (or %s, %s). "+
-					"Found: %s; %s.", EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey, EnvPrivateAPIKey,
-					publicKey.describe(), privateKey.describe()))
-			return ""
-		}
-		out.PublicKey, out.PrivateKey = publicKey.value, privateKey.value
-		return "the API key's public_key " + publicKey.source + " and private_key " + privateKey.source
-	case useSA:
-		if clientID.value == "" || clientSecret.value == "" {
-			resp.Diagnostics.AddError("Incomplete Atlas service account",
-				fmt.Sprintf("A service account needs client_id (or %s) and client_secret (or %s). Found: %s; %s.",
-					EnvClientID, EnvClientSecret, clientID.describe(), clientSecret.describe()))
-			return ""
-		}
-		out.ClientID, out.ClientSecret = clientID.value, clientSecret.value
-		return "the service account's client_id " + clientID.source + " and client_secret " + clientSecret.source
-	}
-	resp.Diagnostics.AddError("No Atlas credentials",
-		fmt.Sprintf("The provider needs an Atlas API key or service account. Set the provider attributes "+
-			"public_key and private_key (or client_id and client_secret), or the environment variables %s "+
-			"(or %s) and %s (or %s), or %s and %s.", EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey,
-			EnvPrivateAPIKey, EnvClientID, EnvClientSecret))
-	return ""
-}
-
-// credential is one credential value and where it came from.
-type credential struct {
-	name, value, source string
-}
-
-func (c credential) describe() string {
-	if c.value == "" {
-		return c.name + " is not set"
-	}
-	return c.name + " " + c.source
-}
-
-// attrOrEnv takes an attribute's value, or else the first environment
-// variable of names that is set.
-func attrOrEnv(attr types.String, name string, envNames ...string) credential {
-	if !attr.IsNull() {
-		return credential{name: name, value: attr.ValueString(), source: "from the provider block"}
-	}
-	for _, env := range envNames {
-		if v := os.Getenv(env); v != "" {
-			return credential{name: name, value: v, source: "from " + env}
-		}
-	}
-	return credential{name: name}
-}
-
-func authKind(cfg atlas.Config) string {
-	if cfg.ClientID != "" {
-		return "service account"
-	}
-	return "api key"
-}
-
 func userAgent(version, terraformVersion string) string {
 	ua := "terraform-provider-atlasexports/" + version
 	if terraformVersion != "" {
 		ua += " Terraform/" + terraformVersion
 	}
 	return ua
-}
-
-// Secrets that could reach a log line only through a bug elsewhere (a
-// library logging a header, say) are masked anyway.
-var (
-	digestResponseRegexp = regexp.MustCompile(`response="[^"]*"`)
-	bearerRegexp         = regexp.MustCompile(`Bearer [A-Za-z0-9._~+/=-]+`)
-)
-
-// maskSecrets returns a context whose tflog output masks the configured
-// secrets, digest answers and bearer tokens, in messages and fields alike.
-func (d *providerData) maskSecrets(ctx context.Context) context.Context {
-	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "private_key", "client_secret", "authorization", "Authorization")
-	ctx = tflog.MaskAllFieldValuesRegexes(ctx, digestResponseRegexp, bearerRegexp)
-	ctx = tflog.MaskMessageRegexes(ctx, digestResponseRegexp, bearerRegexp)
-	if len(d.secrets) > 0 {
-		ctx = tflog.MaskAllFieldValuesStrings(ctx, d.secrets...)
-		ctx = tflog.MaskMessageStrings(ctx, d.secrets...)
-	}
-	return ctx
-}
-
-// tflogLogger adapts the client's Logger to tflog; masking comes with the
-// context the data source passes down.
-type tflogLogger struct{}
-
-// tflogMu serialises the client's log lines. The client logs from the
-// goroutines that read pages in parallel, all under one context, and tflog's
-// masking rewrites that context's field map in place: concurrent lines crash
-// the provider with "concurrent map iteration and map write".
-var tflogMu sync.Mutex
-
-func (tflogLogger) Debug(ctx context.Context, msg string, fields map[string]any) {
-	tflogMu.Lock()
-	defer tflogMu.Unlock()
-	tflog.Debug(ctx, msg, fields)
-}
-
-func (tflogLogger) Warn(ctx context.Context, msg string, fields map[string]any) {
-	tflogMu.Lock()
-	defer tflogMu.Unlock()
-	tflog.Warn(ctx, msg, fields)
 }
 
 func (p *atlasExportsProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -402,53 +270,4 @@ func (p *atlasExportsProvider) DataSources(_ context.Context) []func() datasourc
 		NewSnapshotExportsDataSource,
 		NewSnapshotExportDataSource,
 	}
-}
-
-// baseURLValidator rejects, at plan time, a base_url that is not an http(s)
-// URL or that sends credentials in clear text off this machine.
-type baseURLValidator struct{}
-
-func (baseURLValidator) Description(_ context.Context) string {
-	return "must be an absolute https URL, or http towards a loopback host"
-}
-
-func (v baseURLValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (baseURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := atlas.ParseBaseURL(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Atlas base URL", strings.TrimSuffix(err.Error(), ".")+".")
-	}
-}
-
-// durationValidator accepts positive Go durations such as "30s" or "2m".
-type durationValidator struct{}
-
-func (durationValidator) Description(_ context.Context) string {
-	return `must be a positive Go duration such as "30s" or "2m"`
-}
-
-func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	d, err := time.ParseDuration(req.ConfigValue.ValueString())
-	if err != nil || d <= 0 {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%q is not a positive duration. Use a number with a unit, such as \"30s\", \"90s\" or \"2m\".",
-				req.ConfigValue.ValueString()))
-	}
-}
-
-// durationText writes a default duration as a user would type it, "60s" or
-// "20m", not Go's "1m0s" or "20m0s".
-func durationText(d time.Duration) string {
-	if d >= 10*time.Minute && d%time.Minute == 0 {
-		return fmt.Sprintf("%dm", d/time.Minute)
-	}
-	return fmt.Sprintf("%ds", d/time.Second)
 }

@@ -1,0 +1,110 @@
+package sandbox
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+)
+
+// This file serves the list operation: pages, links, and jobs inserted
+// between the pages of a walk.
+
+// InsertAfterPage inserts jobs into a cluster right after the sandbox has
+// served the given page of it for the first time: the jobs appear between
+// two pages of a client's walk.
+func (s *Server) InsertAfterPage(projectID, cluster string, page int, jobs ...Job) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterPage = append(s.afterPage, &pageHook{key: projectID + "/" + cluster, page: page, jobs: jobs})
+}
+
+type pageHook struct {
+	key  string
+	page int
+	jobs []Job
+	done bool
+}
+
+func (s *Server) serveList(w http.ResponseWriter, r *http.Request, rt route) {
+	q := r.URL.Query()
+	pageNum, ok := intParam(q, "pageNum", 1, 1, 1<<30)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "INVALID_PAGE_NUMBER", fmt.Sprintf("Invalid pageNum %q: it must be an integer of at least 1.", q.Get("pageNum")))
+		return
+	}
+	itemsPerPage, ok := intParam(q, "itemsPerPage", 100, 1, 500)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "INVALID_ITEMS_PER_PAGE",
+			fmt.Sprintf("Invalid itemsPerPage %q: it must be an integer from 1 to 500.", q.Get("itemsPerPage")))
+		return
+	}
+	key := rt.projectID + "/" + rt.cluster
+	s.mu.Lock()
+	jobs, found := s.clusters[key]
+	var page []Job
+	total := len(jobs)
+	if found {
+		start := min((pageNum-1)*itemsPerPage, total)
+		page = slices.Clone(jobs[start:min(start+itemsPerPage, total)])
+		s.runPageHooksLocked(key, pageNum)
+	}
+	s.mu.Unlock()
+	if !found {
+		s.notFound(w, rt)
+		return
+	}
+	body := struct {
+		Links      []link `json:"links"`
+		Results    []Job  `json:"results"`
+		TotalCount int    `json:"totalCount"`
+	}{Links: pageLinks(r, pageNum, itemsPerPage, total), Results: page, TotalCount: total}
+	writeJSON(w, http.StatusOK, contentType(rt), body)
+}
+
+func (s *Server) runPageHooksLocked(key string, pageNum int) {
+	for _, h := range s.afterPage {
+		if !h.done && h.key == key && h.page == pageNum {
+			h.done = true
+			s.insertLocked(key, h.jobs)
+		}
+	}
+}
+
+type link struct {
+	Href string `json:"href"`
+	Rel  string `json:"rel"`
+}
+
+func pageLinks(r *http.Request, pageNum, itemsPerPage, total int) []link {
+	href := func(n int) string {
+		u := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path}
+		if r.TLS != nil {
+			u.Scheme = "https"
+		}
+		u.RawQuery = fmt.Sprintf("includeCount=true&pageNum=%d&itemsPerPage=%d", n, itemsPerPage)
+		return u.String()
+	}
+	links := []link{}
+	if pageNum > 1 {
+		links = append(links, link{Href: href(pageNum - 1), Rel: "previous"})
+	}
+	links = append(links, link{Href: href(pageNum), Rel: "self"})
+	if pageNum*itemsPerPage < total {
+		links = append(links, link{Href: href(pageNum + 1), Rel: "next"})
+	}
+	return links
+}
+
+func intParam(q url.Values, name string, def, lo, hi int) (int, bool) {
+	raw := q.Get(name)
+	if raw == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		return 0, false
+	}
+	return n, true
+}

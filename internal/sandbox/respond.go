@@ -1,0 +1,61 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// This file writes answers: JSON bodies, Atlas's error envelope, and the
+// status recorder behind Requests.
+
+func writeJSON(w http.ResponseWriter, status int, contentType string, body any) {
+	// Atlas does not escape & < > in its JSON (its links carry query strings).
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(body); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// writeError answers in Atlas's error envelope.
+func writeError(w http.ResponseWriter, status int, code, detail string) {
+	writeJSON(w, status, contentTypeError, map[string]any{
+		"detail": detail, "error": status, "errorCode": code, "parameters": []any{}, "reason": http.StatusText(status),
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	// onStatus runs once the status is known, before it is sent.
+	onStatus func()
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+		if w.onStatus != nil {
+			w.onStatus()
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (to cut it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

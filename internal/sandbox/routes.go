@@ -1,0 +1,154 @@
+package sandbox
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// This file routes requests to the export job operations and answers them.
+
+// ServeHTTP authenticates, applies scripted faults, then routes to the
+// token endpoint or an export job operation.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
+	if s.Latency > 0 {
+		select {
+		case <-time.After(s.Latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	rec := &Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Accept: r.Header.Get("Accept"),
+		UserAgent: r.Header.Get("User-Agent"), Auth: "none"}
+	sw := &statusWriter{ResponseWriter: w}
+	// The request is logged as its answer starts, before a byte of it
+	// leaves, so that a client holding its answer finds the request in
+	// Requests(); logging when the handler returns could come after the
+	// client has read a large answer. An answer never started (a hang the
+	// client gave up on) is logged when the handler returns.
+	var logOnce sync.Once
+	logRequest := func() {
+		logOnce.Do(func() {
+			rec.Status = sw.status
+			s.mu.Lock()
+			s.requests = append(s.requests, *rec)
+			s.mu.Unlock()
+		})
+	}
+	sw.onStatus = logRequest
+	defer logRequest()
+
+	if r.URL.Path == "/api/oauth/token" {
+		rec.Auth = "basic"
+		s.serveToken(sw, r)
+		return
+	}
+	route, ok := parseRoute(r.URL.Path)
+	if !ok || r.Method != http.MethodGet {
+		writeError(sw, http.StatusNotFound, "RESOURCE_NOT_FOUND", fmt.Sprintf("Cannot find resource %s.", r.URL.Path))
+		return
+	}
+	if !s.authenticate(sw, r, rec) {
+		return
+	}
+	if s.applyFault(sw, r, route) {
+		return
+	}
+	if route.version == "v2" && !acceptsV2(r.Header.Get("Accept")) {
+		writeError(sw, http.StatusNotAcceptable, "INVALID_ACCEPT_HEADER",
+			"Invalid accept header or version date. Use application/vnd.atlas.2023-01-01+json.")
+		return
+	}
+	if route.exportID != "" {
+		s.serveJob(sw, route)
+		return
+	}
+	s.serveList(sw, r, route)
+}
+
+type route struct {
+	version, projectID, cluster, exportID string
+}
+
+// parseRoute matches /api/atlas/{v2|v1.0}/groups/{g}/clusters/{c}/backup/exports[/{id}], with or
+// without the trailing slash the v1.0 documentation uses.
+func parseRoute(path string) (route, bool) {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if len(parts) < 9 || parts[0] != "api" || parts[1] != "atlas" || (parts[2] != "v2" && parts[2] != "v1.0") ||
+		parts[3] != "groups" || parts[5] != "clusters" || parts[7] != "backup" || parts[8] != "exports" || len(parts) > 10 {
+		return route{}, false
+	}
+	rt := route{version: parts[2], projectID: parts[4], cluster: parts[6]}
+	if len(parts) == 10 {
+		rt.exportID = parts[9]
+	}
+	return rt, true
+}
+
+func acceptsV2(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		mediaType, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if mediaType == acceptV2 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) serveJob(w http.ResponseWriter, rt route) {
+	s.mu.Lock()
+	jobs, found := s.clusters[rt.projectID+"/"+rt.cluster]
+	var job *Job
+	for i := range jobs {
+		if jobs[i].ID == rt.exportID {
+			j := jobs[i]
+			job = &j
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case !found:
+		s.notFound(w, rt)
+	case job == nil:
+		writeError(w, http.StatusNotFound, "EXPORT_JOB_NOT_FOUND",
+			fmt.Sprintf("No export job with ID %s exists for cluster %s.", rt.exportID, rt.cluster))
+	default:
+		writeJSON(w, http.StatusOK, contentType(rt), job)
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, rt route) {
+	s.mu.Lock()
+	projectKnown := false
+	for key := range s.clusters {
+		if strings.HasPrefix(key, rt.projectID+"/") {
+			projectKnown = true
+			break
+		}
+	}
+	s.mu.Unlock()
+	if !projectKnown {
+		writeError(w, http.StatusNotFound, "GROUP_NOT_FOUND", fmt.Sprintf("No group with ID %s exists.", rt.projectID))
+		return
+	}
+	writeError(w, http.StatusNotFound, "CLUSTER_NOT_FOUND",
+		fmt.Sprintf("No cluster named %s exists in group %s.", rt.cluster, rt.projectID))
+}
+
+func contentType(rt route) string {
+	if rt.version == "v1.0" {
+		return contentTypeV1
+	}
+	return contentTypeV2
+}
