@@ -68,7 +68,9 @@ type Config struct {
 	// from DefaultMaxRetries.
 	MaxRetries     int
 	RequestTimeout time.Duration
-	// MaxConcurrentRequests bounds the pages in flight; 1 reads sequentially.
+	// MaxConcurrentRequests bounds the HTTP requests in flight across every
+	// read of the Client (halved while Atlas answers 429); 1 sends them one
+	// at a time.
 	MaxConcurrentRequests int
 	// ItemsPerPage is the page size, 1 to MaxItemsPerPage (default).
 	ItemsPerPage int
@@ -92,6 +94,8 @@ type Client struct {
 	userAgent    string
 	itemsPerPage int
 	concurrency  int
+	maxListJobs  int
+	budget       *requestBudget
 	logger       Logger
 	api          *retryablehttp.Client
 }
@@ -135,10 +139,12 @@ func New(cfg Config) (*Client, error) {
 		cfg.UserAgent = "terraform-provider-atlasexports"
 	}
 
-	transport := cfg.Transport
+	var transport http.RoundTripper = cfg.Transport
 	if transport == nil {
 		transport = newTransport(cfg.MaxConcurrentRequests)
 	}
+	budget := newRequestBudget(cfg.MaxConcurrentRequests)
+	transport = &budgetTransport{next: transport, budget: budget}
 
 	c := &Client{
 		baseURL:      base,
@@ -147,6 +153,8 @@ func New(cfg Config) (*Client, error) {
 		userAgent:    cfg.UserAgent,
 		itemsPerPage: cfg.ItemsPerPage,
 		concurrency:  cfg.MaxConcurrentRequests,
+		maxListJobs:  maxListJobs,
+		budget:       budget,
 		logger:       cfg.Logger,
 	}
 	if cfg.APIVersion == APIVersionV1 {
@@ -318,15 +326,7 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		// knows the ones that are permanent (bad scheme, untrusted TLS cert).
 		return retryablehttp.ErrorPropagatedRetryPolicy(ctx, resp, err)
 	}
-	if retryableStatus(resp.StatusCode) {
-		if resp.StatusCode == http.StatusTooManyRequests {
-			if t := throttleFrom(ctx); t != nil {
-				t.throttle()
-			}
-		}
-		return true, nil
-	}
-	return false, nil
+	return retryableStatus(resp.StatusCode), nil
 }
 
 // backoff honours Retry-After (seconds or an HTTP date) on 429 and 503,

@@ -5,13 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"regexp"
 	"slices"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 )
 
 // The API's own patterns for path parameters (exports-v2.yaml). The provider
@@ -30,16 +28,31 @@ const MaxClusterNameLength = 64
 // is being paged.
 const maxWalks = 3
 
-// Bounds on what the server's totalCount may make the client allocate or
-// schedule up front: a million jobs, at 500 a page.
-const (
-	maxPresizedJobs        = 1_000_000
-	maxConcurrentWalkPages = maxPresizedJobs / MaxItemsPerPage
-)
+// maxListJobs bounds the jobs one list may hold. totalCount sizes nothing
+// beyond it, and a walk that would have to read past it fails rather than
+// growing without end: a server (or a proxy) that answers every page with
+// new jobs would otherwise keep a read going until its time limit, and its
+// memory growing with it.
+const maxListJobs = 1_000_000
 
-// ErrInconsistentList is returned when every walk over the pages saw jobs
-// being created or removed, so no consistent list could be read.
-var ErrInconsistentList = errors.New("the export jobs kept changing while they were being read")
+// maxPresizedJobs bounds what the first page's totalCount may make the walk
+// allocate up front.
+const maxPresizedJobs = 100_000
+
+// Errors of ListExportJobs, for errors.Is; the provider adds advice to each.
+var (
+	// ErrInconsistentList is returned when every walk over the pages saw jobs
+	// being created or removed, so no consistent list could be read.
+	ErrInconsistentList = errors.New("the export jobs kept changing while they were being read")
+	// ErrPageNumIgnored is returned when two walks each got, for a later
+	// pageNum, exactly the jobs of an earlier page: something between the
+	// provider and Atlas (a caching proxy, most likely) answers without
+	// looking at the query string.
+	ErrPageNumIgnored = errors.New("Atlas answered different pageNum values with the same page")
+	// ErrListTooLong is returned when the pages keep coming back full past
+	// the largest list the client reads.
+	ErrListTooLong = errors.New("the list of export jobs does not end")
+)
 
 func validatePath(projectID, clusterName string) error {
 	if !ProjectIDPattern.MatchString(projectID) {
@@ -53,264 +66,214 @@ func validatePath(projectID, clusterName string) error {
 }
 
 // ListExportJobs reads every export job of a cluster: every page, newest
-// first, each job once. The first page gives Atlas's totalCount estimate; the
-// pages it predicts are read concurrently, then further pages one by one for
-// as long as they come back full. A walk that sees the list change (a changed
-// totalCount, a job on two pages, a job after a short page) is discarded and
-// the list read again, so the result is always one consistent list.
+// first, each job once. Pages are read concurrently as far as Atlas's
+// totalCount estimate reaches, then one by one while they come back full; a
+// short or empty page ends the list. The estimate only schedules requests:
+// the ids are the evidence. A walk that sees a job twice (or jobs after the
+// page that ended the list) is discarded and the list read again, so the
+// result is always one consistent list.
 func (c *Client) ListExportJobs(ctx context.Context, projectID, clusterName string) (*ExportJobList, error) {
 	if err := validatePath(projectID, clusterName); err != nil {
 		return nil, err
 	}
+	fail := func(err error) (*ExportJobList, error) {
+		return nil, fmt.Errorf("listing export jobs of cluster %q in project %s: %w", clusterName, projectID, err)
+	}
+	var repeated *repeatedPage
 	for walk := 1; walk <= maxWalks; walk++ {
 		w, err := c.walk(ctx, projectID, clusterName)
 		if err != nil {
-			return nil, fmt.Errorf("listing export jobs of cluster %q in project %s: %w", clusterName, projectID, err)
+			return fail(err)
 		}
-		if w.drift == "" {
+		switch {
+		case w.repeat != nil && repeated != nil:
+			// Once could be jobs created exactly a page's worth at a time
+			// between two requests; twice in a row is a server (or proxy)
+			// that does not page.
+			return fail(fmt.Errorf("%w: Atlas answered pageNum %d with the jobs of page %d, in two reads of the list: "+
+				"a proxy or cache between the provider and Atlas may be ignoring the query string",
+				ErrPageNumIgnored, w.repeat.page, w.repeat.of))
+		case w.repeat != nil:
+			repeated = w.repeat
+			c.warn(ctx, "a page came back with exactly the jobs of an earlier page; reading the list again",
+				map[string]any{"walk": walk, "page": w.repeat.page, "same_as_page": w.repeat.of})
+		case w.drift != "":
+			c.warn(ctx, "export jobs changed while they were being paged; reading them again",
+				map[string]any{"walk": walk, "reason": w.drift})
+		default:
 			sortNewestFirst(w.jobs)
 			return &ExportJobList{Jobs: w.jobs, TotalCount: w.totalCount, Pages: w.pages, Walks: walk}, nil
 		}
-		c.warn(ctx, "export jobs changed while they were being paged; reading them again",
-			map[string]any{"walk": walk, "reason": w.drift})
 	}
-	return nil, fmt.Errorf("listing export jobs of cluster %q in project %s: %w (%d attempts); try again",
-		clusterName, projectID, ErrInconsistentList, maxWalks)
+	return fail(fmt.Errorf("%w (%d attempts); try again", ErrInconsistentList, maxWalks))
 }
 
 type walkResult struct {
 	jobs       []ExportJob
-	totalCount int
+	totalCount int // the first page's estimate, -1 when it had none
 	pages      int
-	drift      string // why the walk is not a consistent list; "" when it is
+	// Why the walk is not a consistent list; both empty when it is.
+	drift  string
+	repeat *repeatedPage
 }
 
+// repeatedPage notes that page came back with exactly the jobs of page of.
+type repeatedPage struct{ page, of int }
+
+// pageFetch is one page requested ahead of the walk.
+type pageFetch struct {
+	done chan struct{}
+	page *exportJobPage
+	err  error
+}
+
+// walk reads the pages once, in order. Up to c.concurrency pages are in
+// flight at a time, ahead of the page being looked at, as far as the largest
+// estimate seen so far reaches; past it, one at a time. The walk stops at
+// the first page that proves the list is not one list (or not paged at all),
+// so that a discarded walk costs no more than the pages in flight.
 func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walkResult, error) {
-	first, err := c.fetchPage(ctx, projectID, clusterName, 1)
-	if err != nil {
-		return nil, err
-	}
-	w := &walkResult{totalCount: -1, pages: 1}
-	if first.TotalCount != nil {
-		w.totalCount = *first.TotalCount
-	}
-	// totalCount comes from the server: it sizes nothing beyond a bound.
-	seen := make(map[string]struct{}, min(max(w.totalCount, 0), maxPresizedJobs))
-	full := w.add(seen, first, c.itemsPerPage)
-	if !full || w.drift != "" {
-		return w, nil
-	}
-
-	// The pages the estimate predicts, concurrently, reassembled in page order.
-	estimate := 1
-	if w.totalCount > 0 {
-		estimate = (w.totalCount + c.itemsPerPage - 1) / c.itemsPerPage
-	}
-	// When the estimate fills its last page exactly, the page after it is
-	// needed to see the end; asking for it with the others saves a round trip.
-	last := estimate
-	if w.totalCount > 0 && w.totalCount%c.itemsPerPage == 0 {
-		last++
-	}
-	// Past this many pages the walk goes on one page at a time, as it does
-	// past any estimate.
-	last = min(last, maxConcurrentWalkPages)
-	if last > 1 {
-		pages, err := c.fetchPages(ctx, projectID, clusterName, 2, last)
-		if err != nil {
-			return nil, err
-		}
-		// One allocation for the list: growing it by append allocated four
-		// times its size on the way (BENCHMARKS.md).
-		n := 0
-		for _, page := range pages {
-			n += len(*page.Results)
-		}
-		w.jobs = slices.Grow(w.jobs, n)
-		for i, page := range pages {
-			pages[i] = nil // its jobs are copied; let the page go
-			w.pages++
-			if !full && len(*page.Results) > 0 {
-				w.drift = fmt.Sprintf("page %d has jobs after a short page", w.pages)
-			}
-			full = w.add(seen, page, c.itemsPerPage) && full
-			if w.drift != "" {
-				return w, nil
-			}
-		}
-	}
-
-	// totalCount is an estimate: go on while pages come back full.
-	for next := last + 1; full; next++ {
-		page, err := c.fetchPage(ctx, projectID, clusterName, next)
-		if err != nil {
-			return nil, err
-		}
-		w.pages++
-		full = w.add(seen, page, c.itemsPerPage)
-		if w.drift != "" {
-			return w, nil
-		}
-	}
-	return w, nil
-}
-
-// add appends a page's jobs, notes drift, and reports whether the page was
-// full (so that another may follow).
-func (w *walkResult) add(seen map[string]struct{}, page *exportJobPage, itemsPerPage int) bool {
-	if page.TotalCount != nil && w.totalCount >= 0 && *page.TotalCount != w.totalCount {
-		w.drift = fmt.Sprintf("totalCount changed from %d to %d", w.totalCount, *page.TotalCount)
-	}
-	results := *page.Results
-	for i := range results {
-		id := str(results[i].ID)
-		if id != "" {
-			if _, dup := seen[id]; dup {
-				w.drift = fmt.Sprintf("job %s appeared on two pages", id)
-				continue
-			}
-			seen[id] = struct{}{}
-		}
-		w.jobs = append(w.jobs, results[i])
-	}
-	return len(results) >= itemsPerPage
-}
-
-// fetchPages reads pages from..to with at most c.concurrency in flight and
-// returns them in page order, up to the first short page and the pages that
-// were in flight with it. The first error cancels the rest.
-func (c *Client) fetchPages(ctx context.Context, projectID, clusterName string, from, to int) ([]*exportJobPage, error) {
-	pages := make([]*exportJobPage, to-from+1)
-	limiter := newPageLimiter(c.concurrency)
-	group, groupCtx := errgroup.WithContext(withThrottle(ctx, limiter))
-	// A short page ends the list, however many pages totalCount (only an
-	// estimate) predicted: no page after it is asked for. Pages already in
-	// flight finish, and the walk checks them for drift as usual.
-	var endMu sync.Mutex
-	end := to
-	for n := from; n <= to; n++ {
-		if err := limiter.acquire(groupCtx); err != nil {
-			break // the group's error (or the caller's cancellation) is reported by Wait
-		}
-		endMu.Lock()
-		past := n > end
-		endMu.Unlock()
-		if past {
-			limiter.release()
-			break
-		}
-		group.Go(func() error {
-			defer limiter.release()
-			page, err := c.fetchPage(groupCtx, projectID, clusterName, n)
-			if err != nil {
-				return err
-			}
-			limiter.recover()
-			pages[n-from] = page
-			if len(*page.Results) < c.itemsPerPage {
-				endMu.Lock()
-				end = min(end, n)
-				endMu.Unlock()
-			}
-			return nil
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	// Pages still in flight when the walk ends are of no use: stop them,
+	// and leave no goroutine behind.
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	fetches := map[int]*pageFetch{}
+	requested := 0
+	request := func(n int) {
+		f := &pageFetch{done: make(chan struct{})}
+		fetches[n] = f
+		wg.Go(func() {
+			defer close(f.done)
+			f.page, f.err = c.fetchPage(ctx, projectID, clusterName, n)
 		})
 	}
-	if err := group.Wait(); err != nil {
-		return nil, err
+	receive := func(n int) (*exportJobPage, error) {
+		f := fetches[n]
+		<-f.done
+		delete(fetches, n)
+		return f.page, f.err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+
+	maxPages := c.maxListJobs/c.itemsPerPage + 1
+	w := &walkResult{totalCount: -1}
+	var seen map[string]struct{}
+	pageOf := map[uint64]int{} // fingerprint of a page's ids -> its number
+	predicted := 1             // the last page the estimates reach
+	for n := 1; ; n++ {
+		for requested < n || (requested < min(predicted, maxPages) && requested < n+c.concurrency-1) {
+			requested++
+			request(requested)
+		}
+		page, err := receive(n)
+		if err != nil {
+			return nil, err
+		}
+		if n == 1 {
+			if page.TotalCount != nil {
+				w.totalCount = *page.TotalCount
+			}
+			// One allocation for the list when the estimate is right: growing
+			// it by append allocated four times its size on the way
+			// (BENCHMARKS.md). The estimate comes from the server, so it
+			// sizes nothing beyond a bound.
+			presize := min(max(w.totalCount, len(*page.Results)), maxPresizedJobs)
+			seen = make(map[string]struct{}, presize)
+			w.jobs = make([]ExportJob, 0, presize)
+		}
+		w.pages++
+		if w.add(seen, pageOf, n, page); w.drift != "" || w.repeat != nil {
+			return w, nil
+		}
+		if len(*page.Results) < c.itemsPerPage {
+			return w, w.checkPastEnd(n, requested, receive)
+		}
+		if n == maxPages {
+			return nil, fmt.Errorf("%w: page %d still came back full (%d jobs a page), and the provider reads at most "+
+				"%d jobs of one cluster; a server or proxy that answers every page with new jobs does this too",
+				ErrListTooLong, n, c.itemsPerPage, c.maxListJobs)
+		}
+		// Each page's estimate may reach further than the first's; one that
+		// falls short stops nothing, since only a short page ends the list.
+		if page.TotalCount != nil && *page.TotalCount > 0 {
+			reach := (*page.TotalCount + c.itemsPerPage - 1) / c.itemsPerPage
+			// An estimate that fills its last page exactly needs the page
+			// after it to see the end; asking for it with the others
+			// saves a round trip.
+			if *page.TotalCount%c.itemsPerPage == 0 {
+				reach++
+			}
+			predicted = max(predicted, reach)
+		}
 	}
-	// The pages not asked for are the last ones.
-	if i := slices.Index(pages, nil); i >= 0 {
-		pages = pages[:i]
-	}
-	return pages, nil
 }
 
-// pageLimiter bounds the pages in flight and halves the bound when Atlas
-// answers 429, then lets it grow back by one per successful page: Atlas's
-// rate limits are token buckets, and hammering an empty bucket with eight
-// parallel retries only earns more 429s.
-type pageLimiter struct {
-	sem *semaphore.Weighted
-	mu  sync.Mutex
-	max int
-	// held is capacity taken out of service; owed is capacity still to take
-	// out as soon as a page in flight releases it.
-	held, owed int
-	// successes counts pages read since the bound last grew.
-	successes int
+// checkPastEnd looks at the pages that were in flight when page end came back
+// short. A sequential walk would not have asked for them, but they were read
+// at moments that cannot be ordered against page end's: jobs on them say the
+// list was longer at another moment of this walk than page end says it was.
+// A list that grew after page end was read would be harmless, but one that
+// was longer before and shrank by then has moved jobs across pages already
+// read, where no id shows it. Telling the two apart is not possible from
+// here, so any job past the end makes the walk drift, and a page that could
+// not be read leaves the question open, so its error ends the read: nothing
+// partial is returned as whole.
+func (w *walkResult) checkPastEnd(end, requested int, receive func(int) (*exportJobPage, error)) error {
+	for n := end + 1; n <= requested; n++ {
+		page, err := receive(n)
+		if err != nil {
+			return err
+		}
+		w.pages++
+		if len(*page.Results) > 0 && w.drift == "" {
+			w.drift = fmt.Sprintf("page %d has jobs after the short page %d", n, end)
+		}
+	}
+	return nil
 }
 
-func newPageLimiter(n int) *pageLimiter {
-	return &pageLimiter{sem: semaphore.NewWeighted(int64(n)), max: n}
-}
-
-func (l *pageLimiter) acquire(ctx context.Context) error { return l.sem.Acquire(ctx, 1) }
-
-func (l *pageLimiter) release() {
-	l.mu.Lock()
-	if l.owed > 0 {
-		l.owed--
-		l.held++
-		l.mu.Unlock()
+// add appends page n's jobs, or notes why the walk cannot be kept: a job
+// seen on an earlier page, or a page that repeats an earlier one job for job.
+func (w *walkResult) add(seen map[string]struct{}, pageOf map[uint64]int, n int, page *exportJobPage) {
+	results := *page.Results
+	if len(results) == 0 {
 		return
 	}
-	l.mu.Unlock()
-	l.sem.Release(1)
-}
-
-func (l *pageLimiter) throttle() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if effective := l.max - l.held - l.owed; effective > 1 {
-		l.owed += effective - effective/2
+	fingerprint := fnv.New64a()
+	repeats := 0
+	for i := range results {
+		id := str(results[i].ID)
+		fingerprint.Write([]byte(id))
+		fingerprint.Write([]byte{0})
+		if _, dup := seen[id]; dup && id != "" {
+			repeats++
+		}
 	}
-	l.successes = 0
-}
-
-// recover notes a successful page. The bound grows back by one after as many
-// successes as it currently allows (additive increase, once per "round"), so
-// that the successes of pages already in flight do not undo a halving at once.
-func (l *pageLimiter) recover() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.held+l.owed == 0 {
+	sum := fingerprint.Sum64()
+	if of, ok := pageOf[sum]; ok && repeats == len(results) {
+		w.repeat = &repeatedPage{page: n, of: of}
 		return
 	}
-	l.successes++
-	if l.successes < l.max-l.held-l.owed {
+	if repeats > 0 {
+		w.drift = fmt.Sprintf("page %d repeats %d jobs of earlier pages", n, repeats)
 		return
 	}
-	l.successes = 0
-	switch {
-	case l.owed > 0:
-		l.owed--
-	case l.held > 0:
-		l.held--
-		l.sem.Release(1)
+	pageOf[sum] = n
+	for i := range results {
+		id := str(results[i].ID)
+		if id == "" {
+			continue
+		}
+		if _, dup := seen[id]; dup {
+			w.drift = fmt.Sprintf("job %s appears twice on page %d", id, n)
+			return
+		}
+		seen[id] = struct{}{}
 	}
-}
-
-// limit is the number of pages currently allowed in flight.
-func (l *pageLimiter) limit() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.max - l.held - l.owed
-}
-
-type throttleKey struct{}
-
-type throttler interface{ throttle() }
-
-func withThrottle(ctx context.Context, t throttler) context.Context {
-	return context.WithValue(ctx, throttleKey{}, t)
-}
-
-func throttleFrom(ctx context.Context) throttler {
-	t, _ := ctx.Value(throttleKey{}).(throttler)
-	return t
+	w.jobs = append(w.jobs, results...)
 }
 
 // sortNewestFirst orders jobs by createdAt descending, ties by ID descending,
