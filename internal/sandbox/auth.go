@@ -188,6 +188,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.tokens[token] = time.Now().Add(s.TokenLifetime)
 	s.tokensIssued++
+	s.noteTokenOwnerLocked(token, id)
 	lifetime := s.TokenLifetime
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, "application/json", map[string]any{

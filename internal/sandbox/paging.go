@@ -40,6 +40,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, rt route) {
 			fmt.Sprintf("Invalid itemsPerPage %q: it must be an integer from 1 to 500.", q.Get("itemsPerPage")))
 		return
 	}
+	pageNum = s.servedPageNum(pageNum)
 	key := rt.projectID + "/" + rt.cluster
 	s.mu.Lock()
 	jobs, found := s.clusters[key]
@@ -58,8 +59,8 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, rt route) {
 	body := struct {
 		Links      []link `json:"links"`
 		Results    []Job  `json:"results"`
-		TotalCount int    `json:"totalCount"`
-	}{Links: pageLinks(r, pageNum, itemsPerPage, total), Results: page, TotalCount: total}
+		TotalCount *int   `json:"totalCount,omitempty"`
+	}{Links: pageLinks(r, pageNum, itemsPerPage, total), Results: page, TotalCount: s.reportedTotal(pageNum, total)}
 	writeJSON(w, http.StatusOK, contentType(rt), body)
 }
 

@@ -22,6 +22,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.inFlight--
 		s.mu.Unlock()
 	}()
+	leaveKey, overKeyLimit := s.enterKey(r)
+	defer leaveKey()
 	if s.Latency > 0 {
 		select {
 		case <-time.After(s.Latency):
@@ -46,7 +48,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.mu.Unlock()
 		})
 	}
-	sw.onStatus = logRequest
+	// A request stops counting against its key as its answer starts, for
+	// the reason above: the client may be done with it before the handler
+	// returns.
+	sw.onStatus = func() { leaveKey(); logRequest() }
 	defer logRequest()
 
 	if r.URL.Path == "/api/oauth/token" {
@@ -60,6 +65,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.authenticate(sw, r, rec) {
+		return
+	}
+	if overKeyLimit {
+		s.answerRateLimited(sw)
 		return
 	}
 	if s.applyFault(sw, r, route) {

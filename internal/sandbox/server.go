@@ -56,6 +56,13 @@ type Server struct {
 	tokensIssued      int
 	inFlight          int
 	maxInFlight       int
+	// behaviours.go
+	keyInFlight    map[string]int    // claimed key -> requests in flight
+	maxKeyInFlight int               // most requests of one key in flight
+	rateLimited    int               // 429s answered for MaxInFlightPerKey
+	tokenOwners    map[string]string // access token -> service account
+
+	Behaviours
 
 	// TokenLifetime is how long issued access tokens last (Atlas: 1 hour).
 	TokenLifetime time.Duration

@@ -1,0 +1,147 @@
+package sandbox
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// This file holds behaviours of stricter or odder servers than the sandbox's
+// default, all within what the contract allows: a totalCount estimate that
+// is off and moves between pages, a cache in front of Atlas that ignores the
+// query string, and a per-key limit on requests in flight.
+
+// Behaviours of the list operation and of rate limiting. Like the Server's
+// other fields, they are set before the server starts serving.
+type Behaviours struct {
+	// EstimateTotalCount, when set, reports totalCount as
+	// EstimateTotalCount(pageNum, actual) on each list page instead of the
+	// actual count (the API calls it an estimate); a negative result leaves
+	// totalCount out of the page. It must be deterministic per page.
+	EstimateTotalCount func(pageNum, actual int) int
+	// IgnorePageNum serves page 1 whatever pageNum asks for, as a caching
+	// proxy that ignores the query string would.
+	IgnorePageNum bool
+	// MaxInFlightPerKey, when positive, answers 429 (errorCode RATE_LIMITED,
+	// with Retry-After) to a request that would make more than this many
+	// requests of one API key or service account in flight at once. Digest
+	// challenges (requests without credentials) are not counted.
+	MaxInFlightPerKey int
+	// RateLimitRetryAfter is the Retry-After of those 429s, "1" when empty.
+	RateLimitRetryAfter string
+}
+
+// JitteredEstimate is an EstimateTotalCount that is off by up to spread
+// either way, differently on each page: too high on some, too low on
+// others, shrinking and growing between pages over a list that does not
+// change.
+func JitteredEstimate(spread int) func(pageNum, actual int) int {
+	return func(pageNum, actual int) int {
+		// A fixed permutation of offsets, so that neighbouring pages differ.
+		offset := (pageNum*7919)%(2*spread+1) - spread
+		return max(actual+offset, 0)
+	}
+}
+
+// reportedTotal is the totalCount to put on a list page, nil to leave it out.
+func (s *Server) reportedTotal(pageNum, actual int) *int {
+	if s.EstimateTotalCount == nil {
+		return &actual
+	}
+	if reported := s.EstimateTotalCount(pageNum, actual); reported >= 0 {
+		return &reported
+	}
+	return nil
+}
+
+// servedPageNum is the page the list operation serves when asked for pageNum.
+func (s *Server) servedPageNum(pageNum int) int {
+	if s.IgnorePageNum {
+		return 1
+	}
+	return pageNum
+}
+
+// RateLimited counts the 429s MaxInFlightPerKey has answered.
+func (s *Server) RateLimited() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rateLimited
+}
+
+// MaxInFlightOfAKey is the largest number of requests of one key or service
+// account the sandbox has had in flight at once (counted until their answers
+// start, as MaxInFlightPerKey counts them).
+func (s *Server) MaxInFlightOfAKey() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxKeyInFlight
+}
+
+// enterKey counts a request of the key it claims (before the credentials are
+// verified: a request is in flight from its arrival, its latency included)
+// and reports whether it is over MaxInFlightPerKey. leave ends the count;
+// it may be called more than once.
+func (s *Server) enterKey(r *http.Request) (leave func(), over bool) {
+	key := s.claimedKey(r.Header.Get("Authorization"))
+	if key == "" {
+		return func() {}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keyInFlight == nil {
+		s.keyInFlight = map[string]int{}
+	}
+	s.keyInFlight[key]++
+	n := s.keyInFlight[key]
+	s.maxKeyInFlight = max(s.maxKeyInFlight, n)
+	left := false
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !left {
+			left = true
+			s.keyInFlight[key]--
+		}
+	}, s.MaxInFlightPerKey > 0 && n > s.MaxInFlightPerKey
+}
+
+// claimedKey is the identity an Authorization header claims: the digest
+// user name, or the service account a bearer token was issued to.
+func (s *Server) claimedKey(header string) string {
+	switch {
+	case strings.HasPrefix(header, "Digest "):
+		if user := parseDigestParams(strings.TrimPrefix(header, "Digest "))["username"]; user != "" {
+			return "key:" + user
+		}
+	case strings.HasPrefix(header, "Bearer "):
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if owner := s.tokenOwners[strings.TrimPrefix(header, "Bearer ")]; owner != "" {
+			return "service account:" + owner
+		}
+	}
+	return ""
+}
+
+// noteTokenOwnerLocked remembers which service account a token was issued to.
+func (s *Server) noteTokenOwnerLocked(token, clientID string) {
+	if s.tokenOwners == nil {
+		s.tokenOwners = map[string]string{}
+	}
+	s.tokenOwners[token] = clientID
+}
+
+// answerRateLimited answers 429 as Atlas does.
+func (s *Server) answerRateLimited(w http.ResponseWriter) {
+	s.mu.Lock()
+	s.rateLimited++
+	s.mu.Unlock()
+	retryAfter := s.RateLimitRetryAfter
+	if retryAfter == "" {
+		retryAfter = "1"
+	}
+	w.Header().Set("Retry-After", retryAfter)
+	writeError(w, http.StatusTooManyRequests, "RATE_LIMITED",
+		fmt.Sprintf("More than %d requests of this API key are in flight at once. Retry later.", s.MaxInFlightPerKey))
+}
