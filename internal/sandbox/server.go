@@ -172,12 +172,14 @@ func (s *Server) Requests() []Request {
 	return slices.Clone(s.requests)
 }
 
-// ResetRequests forgets the requests seen so far.
+// ResetRequests forgets the requests seen so far, and the most that were in
+// flight.
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = nil
 	s.maxInFlight = 0
+	s.maxKeyInFlight = 0
 }
 
 // TokensIssued counts the access tokens the token endpoint has issued.
