@@ -158,8 +158,10 @@ func (p *atlasExportsProvider) Schema(_ context.Context, _ provider.SchemaReques
 				Validators: []validator.String{durationValidator{}},
 			},
 			"max_concurrent_requests": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Pages read in parallel when a list spans several pages; `1` reads "+
-					"them one by one. Halved automatically while Atlas answers 429. Defaults to %d.",
+				MarkdownDescription: fmt.Sprintf("Requests to Atlas in flight at once, across every data source "+
+					"this provider configuration reads (Terraform reads several at a time): the pages of long lists, "+
+					"single jobs, authentication. `1` sends them one by one. Halved automatically while Atlas "+
+					"answers 429. Defaults to %d.",
 					atlas.DefaultMaxConcurrentRequests),
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(1, 32)},
