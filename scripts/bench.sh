@@ -39,6 +39,9 @@ gobench() {
 # side; 3x keeps the 10-second baseline walks affordable.
 gobench client-0ms ./internal/atlas '^BenchmarkListExportJobs$/^latency=0s$' 1s "$count"
 gobench client-50ms ./internal/atlas '^BenchmarkListExportJobs$/^latency=50ms$' 3x "$count"
+# Ten reads at once against a per-key in-flight limit: one client (one
+# request budget) against a client per read, side by side.
+gobench concurrent-reads ./internal/atlas '^BenchmarkConcurrentReads$' 3x "$count"
 # Peak heap in a process of its own, so that no other benchmark's garbage is
 # in the heap.
 gobench peak-heap ./internal/atlas '^BenchmarkReadPeakHeap$' 5x "$count"
@@ -206,6 +209,10 @@ direct=$(ratio "$(metric read-data-source BenchmarkReadDataSource/rpc/framework 
     "$speedup" "$(verdict "$speedup" ">=" 10)"
   printf '  10,000 jobs at 50 ms, default settings / floor of 4 round trips (200 ms): %sx (goal <= 2: %s)\n' \
     "$floor" "$(verdict "$floor" "<=" 2)"
+  cr=BenchmarkConcurrentReads
+  printf '  10 reads at once at 50 ms, a client per read / one shared client: %sx (429s answered: %s against %s)\n' \
+    "$(ratio "$(metric concurrent-reads "$cr/client-per-read" ns/op)" "$(metric concurrent-reads "$cr/shared-client" ns/op)")" \
+    "$(metric concurrent-reads "$cr/client-per-read" 429/op)" "$(metric concurrent-reads "$cr/shared-client" 429/op)"
   printf '  converting 1,000 jobs, reflection / tftypes: %sx\n' "$conversion_1k"
   printf '  converting 10,000 jobs, reflection / tftypes: %sx (goal >= 10: %s)\n' \
     "$conversion" "$(verdict "$conversion" ">=" 10)"
