@@ -35,7 +35,9 @@ type budgetTransport struct {
 
 func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// The wait for a slot honours the request's context: a read that is
-	// cancelled, or whose attempt times out, stops waiting.
+	// cancelled, or whose attempt times out, stops waiting. The wait is part
+	// of the attempt (request_timeout), so a request that cannot even start
+	// within it is retried like one Atlas did not answer in time.
 	if err := t.budget.acquire(req.Context()); err != nil {
 		if req.Body != nil {
 			req.Body.Close() // a RoundTripper closes the body, even on errors

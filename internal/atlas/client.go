@@ -139,7 +139,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.UserAgent = "terraform-provider-atlasexports"
 	}
 
-	var transport http.RoundTripper = cfg.Transport
+	transport := cfg.Transport
 	if transport == nil {
 		transport = newTransport(cfg.MaxConcurrentRequests)
 	}

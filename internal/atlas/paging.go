@@ -48,7 +48,7 @@ var (
 	// pageNum, exactly the jobs of an earlier page: something between the
 	// provider and Atlas (a caching proxy, most likely) answers without
 	// looking at the query string.
-	ErrPageNumIgnored = errors.New("Atlas answered different pageNum values with the same page")
+	ErrPageNumIgnored = errors.New("the server answered different pageNum values with the same page")
 	// ErrListTooLong is returned when the pages keep coming back full past
 	// the largest list the client reads.
 	ErrListTooLong = errors.New("the list of export jobs does not end")
