@@ -318,13 +318,25 @@ func TestSnapshotExportsDataSource_invalidClusterNameFailsAtPlan(t *testing.T) {
 	}
 }
 
+// A 404 points at the argument Atlas could not find: terraform quotes that
+// line of the configuration under the summary.
 func TestSnapshotExportsDataSource_clusterNotFound(t *testing.T) {
 	t.Parallel()
 	_, url := startSandbox(t)
 	expectError(t, providerBlock(url)+exportsBlock("no-such-cluster"),
-		errorText("Unable to list snapshot export jobs", "HTTP 404", "CLUSTER_NOT_FOUND",
+		errorText("Unable to list snapshot export jobs", `cluster_name = "no-such-cluster"`, "HTTP 404", "CLUSTER_NOT_FOUND",
 			"No cluster named no-such-cluster exists in group "+sandbox.ProjectID+". The project or cluster does not exist",
 			"Check project_id and cluster_name"))
+}
+
+func TestSnapshotExportsDataSource_projectNotFound(t *testing.T) {
+	t.Parallel()
+	_, url := startSandbox(t)
+	const project = "0123456789abcdef01234567"
+	config := providerBlock(url) + block(`data "atlasexports_snapshot_exports" "this"`,
+		attr("project_id", project), attr("cluster_name", sandbox.ClusterSharded))
+	expectError(t, config, errorText("Unable to list snapshot export jobs", `project_id = "`+project+`"`, "HTTP 404",
+		"GROUP_NOT_FOUND", "No group with ID "+project))
 }
 
 func TestSnapshotExportsDataSource_forbidden(t *testing.T) {
