@@ -194,10 +194,8 @@ conversion=$(ratio "$(metric conversion "$conv/reflection" ns/op)" "$(metric con
 conversion_1k=$(ratio "$(metric conversion BenchmarkResultsToState/jobs=1000/reflection ns/op)" \
   "$(metric conversion BenchmarkResultsToState/jobs=1000/tftypes ns/op)")
 peak=$(metric peak-heap BenchmarkReadPeakHeap peak-heap/json)
-framework=$(ratio "$(metric read-data-source BenchmarkReadDataSource/rpc/framework ns/op)" \
+framework=$(ratio "$(metric read-data-source BenchmarkReadDataSource/rpc ns/op)" \
   "$(metric read-data-source BenchmarkReadDataSource/read+msgpack ns/op)")
-direct=$(ratio "$(metric read-data-source BenchmarkReadDataSource/rpc/framework ns/op)" \
-  "$(metric read-data-source BenchmarkReadDataSource/rpc/direct ns/op)")
 
 {
   echo
@@ -211,7 +209,6 @@ direct=$(ratio "$(metric read-data-source BenchmarkReadDataSource/rpc/framework 
     "$conversion" "$(verdict "$conversion" ">=" 10)"
   printf '  peak heap of a 10,000-job read / its JSON: %sx (goal <= 3: %s)\n' "$peak" "$(verdict "$peak" "<=" 3)"
   printf '  ReadDataSource of 10,000 jobs in process, through the framework / Read and msgpack alone: %sx\n' "$framework"
-  printf '  ReadDataSource of 10,000 jobs in process, through the framework / the direct path main.go serves: %sx\n' "$direct"
   for latency in $e2e_latencies; do
     # Per run: wall / (wall - provider's ReadDataSource), then the median.
     e2e_ratio=$(grep "latency=$latency " "$e2e/results.txt" |

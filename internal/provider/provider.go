@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -45,17 +44,6 @@ var _ provider.Provider = (*atlasExportsProvider)(nil)
 
 type atlasExportsProvider struct {
 	version string
-
-	// data is what Configure made, for the server's direct read path
-	// (server.go); data sources get it through the framework.
-	mu   sync.Mutex
-	data *providerData
-}
-
-func (p *atlasExportsProvider) configured() *providerData {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.data
 }
 
 // New returns a constructor of the provider, as providerserver expects.
@@ -248,9 +236,6 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 		"auth": authKind(clientCfg),
 	})
 	resp.DataSourceData = data
-	p.mu.Lock()
-	p.data = data
-	p.mu.Unlock()
 }
 
 func userAgent(version, terraformVersion string) string {

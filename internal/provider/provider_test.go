@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
@@ -31,7 +32,7 @@ import (
 // testProviderFactories serve the provider in-process to the real terraform
 // CLI that terraform-plugin-testing drives.
 var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"atlasexports": NewProtocol6Server("test"),
+	"atlasexports": providerserver.NewProtocol6WithError(New("test")()),
 }
 
 // TestMain refuses to let terraform-plugin-testing download a terraform

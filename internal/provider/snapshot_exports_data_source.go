@@ -96,8 +96,8 @@ func (d *snapshotExportsDataSource) Read(ctx context.Context, req datasource.Rea
 }
 
 // readSnapshotExports is the whole read: the configuration in, the state
-// out, in tftypes values. The framework's Read above and the server's direct
-// path (server.go) both call it, so there is one implementation of the read.
+// out, in tftypes values, which export_job.go builds without the framework's
+// reflection.
 func readSnapshotExports(ctx context.Context, data *providerData, config tftypes.Value) (tftypes.Value, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	args, err := snapshotExportsArgumentsFrom(config)
