@@ -488,8 +488,9 @@ func TestProvider_traceLogHidesSecrets(t *testing.T) {
 
 // The client logs from the goroutines that read pages in parallel, all under
 // one masked context. tflog's masking rewrites that context's field map in
-// place, so unserialised lines crash the provider with "concurrent map
-// iteration and map write" (run with -race to see it at once).
+// place, so lines logged under the context as it is crash the provider with
+// "concurrent map iteration and map write" (under -race, a data race at
+// once); tflogLogger logs each line under a copy (ownLoggerOptions).
 func TestProvider_concurrentLogLinesDoNotRace(t *testing.T) {
 	t.Parallel()
 	var out lockedBuffer
