@@ -3,11 +3,11 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"log"
 
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/provider"
 )
@@ -22,17 +22,11 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
-	var opts []tf6server.ServeOpt
-	if debug {
-		opts = append(opts, tf6server.WithManagedDebug())
-	}
-	server, err := provider.NewProtocol6Server(version)()
-	if err != nil {
-		log.Fatal(err.Error())
-	}
-	// Change the namespace ("atlasexports") to yours when publishing to the Terraform Registry.
-	err = tf6server.Serve("registry.terraform.io/atlasexports/atlasexports",
-		func() tfprotov6.ProviderServer { return server }, opts...)
+	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+		// Change the namespace ("atlasexports") to yours when publishing to the Terraform Registry.
+		Address: "registry.terraform.io/atlasexports/atlasexports",
+		Debug:   debug,
+	})
 	if err != nil {
 		log.Fatal(err.Error())
 	}

@@ -76,6 +76,7 @@ func (w *teeWriter) Write(b []byte) (int, error) {
 // loadSpec loads one of the published contracts, aimed at baseURL.
 func loadSpec(t *testing.T, file, baseURL string) routers.Router {
 	t.Helper()
+	requireShared(t)
 	path := filepath.Join(sharedDir, "atlas-openapi", file)
 	doc, err := openapi3.NewLoader().LoadFromFile(path)
 	if err != nil {

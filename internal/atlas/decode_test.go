@@ -12,10 +12,10 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 // TestListExportJobs_documentationExamples serves both examples of the Atlas
-// documentation page verbatim (v1.0, application/json) and checks that every
-// field decodes to exactly the documented value: the prefix with its leading
-// slash and placeholders, the components, customData [] as an empty list and
-// customData left out as nil.
+// documentation page (testdata/docs-*.json: their shape, our ids; v1.0,
+// application/json) and checks that every field decodes to exactly the
+// value in the body: the prefix with its leading slash and placeholders, the
+// components, customData [] as an empty list and customData left out as nil.
 func TestListExportJobs_documentationExamples(t *testing.T) {
 	examples := docExamples(t)
 	cases := map[string]struct {
@@ -26,10 +26,10 @@ func TestListExportJobs_documentationExamples(t *testing.T) {
 		"replica set": {
 			body: examples[0],
 			wantJobs: []ExportJob{{
-				CreatedAt:      ptr("2021-03-25T16:49:23Z"),
+				CreatedAt:      ptr("2024-06-11T09:12:40Z"),
 				ExportBucketID: ptr("{BUCKET-ID}"),
-				ID:             ptr("605ccba3c1c7613f423e1585"),
-				Prefix:         ptr("/exported_snapshots/{ORG-NAME}/{PROJECT-NAME}/{CLUSTER-NAME}/2021-03-25T1649+0000/1616694179"),
+				ID:             ptr("6668155883b2c1d0e9f7a601"),
+				Prefix:         ptr("/exported_snapshots/{ORG-NAME}/{PROJECT-NAME}/{CLUSTER-NAME}/2024-06-11T0912+0000/1718097160"),
 				SnapshotID:     ptr("{SNAPSHOT-ID}"),
 				State:          ptr("InProgress"),
 			}},
@@ -40,27 +40,27 @@ func TestListExportJobs_documentationExamples(t *testing.T) {
 			wantJobs: []ExportJob{
 				{
 					Components: []Component{
-						{ExportID: ptr("60675896c37241327a557130"), ReplicaSetName: ptr("atlas-xxxxxx-shard-0")},
-						{ExportID: ptr("60675896c37241327a557132"), ReplicaSetName: ptr("atlas-wnvwfd-shard-1")},
+						{ExportID: ptr("668408160a7c3e5d9b1f2e41"), ReplicaSetName: ptr("atlas-k3v9qz-shard-0")},
+						{ExportID: ptr("668408160a7c3e5d9b1f2e43"), ReplicaSetName: ptr("atlas-k3v9qz-shard-1")},
 					},
-					CreatedAt:      ptr("2021-04-02T17:47:02Z"),
+					CreatedAt:      ptr("2024-07-02T14:05:10Z"),
 					CustomData:     []Label{},
 					ExportBucketID: ptr("{BUCKET-ID}"),
-					ID:             ptr("60675896c37241327a55712f"),
-					Prefix:         ptr("/exported_snapshots/{ORG-NAME}/{PROJECT-NAME}/{CLUSTER-NAME}/2021-04-02T1742/1617385622"),
+					ID:             ptr("668408160a7c3e5d9b1f2e40"),
+					Prefix:         ptr("/exported_snapshots/{ORG-NAME}/{PROJECT-NAME}/{CLUSTER-NAME}/2024-07-02T1402/1719929110"),
 					SnapshotID:     ptr("{SNAPSHOT-ID}"),
 					State:          ptr("Queued"),
 				},
 				{
 					Components: []Component{
-						{ExportID: ptr("606758180d97065aabbe5b86"), ReplicaSetName: ptr("atlas-xxxxxx-shard-0")},
-						{ExportID: ptr("606758180d97065aabbe5b88"), ReplicaSetName: ptr("atlas-xxxxxx-shard-1")},
+						{ExportID: ptr("6684078f0a7c3e5d9b1f2d11"), ReplicaSetName: ptr("atlas-k3v9qz-shard-0")},
+						{ExportID: ptr("6684078f0a7c3e5d9b1f2d13"), ReplicaSetName: ptr("atlas-k3v9qz-shard-1")},
 					},
-					CreatedAt:      ptr("2021-04-02T17:44:56Z"),
+					CreatedAt:      ptr("2024-07-02T14:02:55Z"),
 					CustomData:     []Label{},
 					ExportBucketID: ptr("{BUCKET-ID}"),
-					ID:             ptr("606758180d97065aabbe5b85"),
-					Prefix:         ptr("/exported_snapshots/{ORG-NAME}/{PROJECT-NAME}/{CLUSTER-NAME}/2021-04-02T1742/1617385496"),
+					ID:             ptr("6684078f0a7c3e5d9b1f2d10"),
+					Prefix:         ptr("/exported_snapshots/{ORG-NAME}/{PROJECT-NAME}/{CLUSTER-NAME}/2024-07-02T1402/1719928975"),
 					SnapshotID:     ptr("{SNAPSHOT-ID}"),
 					State:          ptr("Successful"),
 				},
@@ -118,54 +118,77 @@ func assertResultsUnchanged(t *testing.T, what string, list *ExportJobList, body
 	}
 }
 
+// TestDecode_realAnswers serves the fixtures written after real Atlas
+// answers (testdata/README.md) as Atlas does, decodes each with the client
+// and compares it field by field with a generic decode of the same body.
+// It runs in every checkout; TestDecode_recordings does the same with every
+// recording when the reference material is present.
+func TestDecode_realAnswers(t *testing.T) {
+	for _, f := range realFixtures() {
+		t.Run(f.file, func(t *testing.T) {
+			assertDecodesUnchanged(t, f.file, f.operation, http.StatusOK, v2ContentType, f.body(t))
+		})
+	}
+}
+
 // TestDecode_recordings serves every recorded Atlas answer of the list,
 // describe and watch operations with its status and content type, decodes
 // it with the client and compares it field by field with a generic decode
-// of the same body: nothing dropped or altered. Atlas's own shapes are
-// checked too: finishedAt absent while a job runs (nil), the prefix without
-// a leading slash, customData [] as an empty list.
+// of the same body: nothing dropped or altered.
 func TestDecode_recordings(t *testing.T) {
+	requireShared(t)
+	operations := map[string]string{"List_jobs": "list", "Describe_job": "get", "Watch_create_job": "get"}
 	decoded := 0
 	for _, rec := range readRecordings(t) {
-		if rec.folder != "List_jobs" && rec.folder != "Describe_job" && rec.folder != "Watch_create_job" {
+		operation, ok := operations[rec.folder]
+		if !ok {
 			continue
 		}
 		decoded++
 		t.Run(rec.name, func(t *testing.T) {
-			sbx, srv := startSandbox(t, nil)
-			sbx.AddFault(rawFault(rec.status, rec.contentType, rec.body))
-			client := newTestClient(t, srv.URL)
-			ctx := context.Background()
-
-			var jobs []ExportJob
-			if rec.folder == "List_jobs" {
-				list, err := client.ListExportJobs(ctx, testProject, testCluster)
-				if err != nil {
-					t.Fatalf("ListExportJobs: %v", err)
-				}
-				assertResultsUnchanged(t, rec.name, list, rec.body)
-				jobs = list.Jobs
-			} else {
-				var generic map[string]any
-				if err := json.Unmarshal(rec.body, &generic); err != nil {
-					t.Fatalf("generic decode: %v", err)
-				}
-				id, _ := generic["id"].(string)
-				job, err := client.GetExportJob(ctx, testProject, testCluster, id)
-				if err != nil {
-					t.Fatalf("GetExportJob: %v", err)
-				}
-				assertSameJSON(t, rec.name, job, generic)
-				jobs = []ExportJob{*job}
-			}
-
-			for _, job := range jobs {
-				assertAtlasShapes(t, job, rec.body)
-			}
+			assertDecodesUnchanged(t, rec.name, operation, rec.status, rec.contentType, rec.body)
 		})
 	}
 	if decoded != 44 {
 		t.Errorf("decoded %d recordings, want the 44 of List_jobs, Describe_job and Watch_create_job", decoded)
+	}
+}
+
+// assertDecodesUnchanged serves body as the answer of operation ("list" or
+// "get"), decodes it with the client and compares the result field by field
+// with a generic decode of body. Atlas's own shapes are checked too:
+// finishedAt absent while a job runs (nil), the prefix without a leading
+// slash, customData [] as an empty list.
+func assertDecodesUnchanged(t *testing.T, what, operation string, status int, contentType string, body []byte) {
+	t.Helper()
+	sbx, srv := startSandbox(t, nil)
+	sbx.AddFault(rawFault(status, contentType, body))
+	client := newTestClient(t, srv.URL)
+	ctx := context.Background()
+
+	var jobs []ExportJob
+	if operation == "list" {
+		list, err := client.ListExportJobs(ctx, testProject, testCluster)
+		if err != nil {
+			t.Fatalf("ListExportJobs: %v", err)
+		}
+		assertResultsUnchanged(t, what, list, body)
+		jobs = list.Jobs
+	} else {
+		var generic map[string]any
+		if err := json.Unmarshal(body, &generic); err != nil {
+			t.Fatalf("generic decode: %v", err)
+		}
+		id, _ := generic["id"].(string)
+		job, err := client.GetExportJob(ctx, testProject, testCluster, id)
+		if err != nil {
+			t.Fatalf("GetExportJob: %v", err)
+		}
+		assertSameJSON(t, what, job, generic)
+		jobs = []ExportJob{*job}
+	}
+	for _, job := range jobs {
+		assertAtlasShapes(t, job, body)
 	}
 }
 

@@ -138,6 +138,16 @@ func StatusCode(err error) int {
 	return 0
 }
 
+// ErrorCode returns Atlas's errorCode behind err (such as CLUSTER_NOT_FOUND),
+// or "".
+func ErrorCode(err error) string {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode
+	}
+	return ""
+}
+
 // apiErrorFromResponse reads an error answer and closes its body.
 func apiErrorFromResponse(resp *http.Response) *APIError {
 	defer resp.Body.Close()

@@ -54,9 +54,9 @@ func (c *Client) get(ctx context.Context, u *url.URL, target any) error {
 //
 // The body is read whole into a recycled buffer sized by Content-Length and
 // decoded in one pass. json.Decoder would hold the whole page as well, but
-// in a buffer that doubles its way up from 512 bytes and leaves about twice
-// the page behind as garbage: measured, 9.5 MB of garbage for a 4.2 MB read
-// of 10,000 jobs, the largest part of its peak heap (BENCHMARKS.md).
+// in a buffer that doubles its way up from 512 bytes, leaving every buffer it
+// outgrew behind as garbage: the largest part of a long read's peak heap
+// (BENCHMARKS.md, "Changes these measurements justified").
 func decodeBody(resp *http.Response, target any) error {
 	defer resp.Body.Close()
 	contentType := resp.Header.Get("Content-Type")
@@ -72,8 +72,8 @@ func decodeBody(resp *http.Response, target any) error {
 	}
 	buf := getBodyBuffer(resp.ContentLength)
 	defer putBodyBuffer(buf)
-	// A page of 500 jobs is about 210 kB; a body beyond maxBody is not one,
-	// whatever sends it, and must not fill the memory of a plan.
+	// A body beyond maxBody is far larger than a full page of jobs, whatever
+	// sends it, and must not fill the memory of a plan.
 	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return fail(buf.Bytes(), err)
@@ -113,7 +113,7 @@ func decodeStream(r io.Reader, target any) error {
 
 // Bounds of the body buffers: a Content-Length above maxPresizedBody is not
 // trusted to size a buffer up front, and a buffer that grew above
-// maxPooledBody (pages of 500 jobs are about 210 kB) is left to the garbage
+// maxPooledBody (many times a full page of jobs) is left to the garbage
 // collector rather than kept for the provider's lifetime.
 const (
 	maxBody         = 64 << 20

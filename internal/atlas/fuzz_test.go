@@ -12,16 +12,22 @@ import (
 )
 
 // FuzzDecodePage feeds arbitrary bodies to the page decoder, seeded with
-// every recorded Atlas answer and both documentation examples. It never
+// the answers in testdata/ and, when the reference material is present,
+// every recorded Atlas answer and the documentation page's examples. It never
 // panics; a body it rejects gives a *ResponseBodyError with a bounded
 // snippet; a body it accepts decodes again, once re-encoded, to an equal
 // page. `go test` runs the seeds; `make fuzz-test` explores from them.
 func FuzzDecodePage(f *testing.F) {
-	for _, rec := range readRecordings(f) {
-		f.Add(rec.body)
+	for _, fx := range fixtures {
+		f.Add(fx.body(f))
 	}
-	for _, example := range docExamples(f) {
-		f.Add(example)
+	if sharedPresent() {
+		for _, rec := range readRecordings(f) {
+			f.Add(rec.body)
+		}
+		for _, example := range docPageExamples(f) {
+			f.Add(example)
+		}
 	}
 	f.Add([]byte(`{"results":[],"totalCount":0}`))
 	f.Add([]byte(`{"results":[{"customData":null,"components":[{}],"exportStatus":{}}]}`))

@@ -1,7 +1,8 @@
 package atlas
 
 // Helpers shared by the client's tests: a sandbox per test, clients with fast
-// retries, the reference material in ../shared, and assertions on lists.
+// retries, the reference material in ../shared (shared_test.go says when it
+// is there), and assertions on lists.
 
 import (
 	"bufio"
@@ -22,10 +23,6 @@ import (
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
-
-// sharedDir is the project's read-only reference material; tests run with
-// the package directory as their working directory.
-const sharedDir = "../../../shared"
 
 // The project and cluster the tests list, unless they use the seeded ones.
 const (
@@ -356,10 +353,10 @@ func parseSnaphost(raw []byte) (recording, error) {
 	return rec, nil
 }
 
-// docExamples are the JSON examples of the Atlas documentation page in
+// docPageExamples are the JSON examples of the Atlas documentation page in
 // shared/seed, verbatim, in page order: the replica set, then the sharded
 // cluster.
-func docExamples(tb testing.TB) [][]byte {
+func docPageExamples(tb testing.TB) [][]byte {
 	tb.Helper()
 	path := filepath.Join(sharedDir, "seed", "000_1e9c962bae22eecc.txt")
 	page, err := os.ReadFile(path)

@@ -75,7 +75,20 @@ func (d *providerData) addReadError(ctx context.Context, diags *diag.Diagnostics
 			detail.WriteString(" In use: " + d.credentialSource + ".")
 		}
 	}
+	if attribute, ok := notFoundAttribute[atlas.ErrorCode(err)]; ok {
+		diags.AddAttributeError(path.Root(attribute), summary, detail.String())
+		return
+	}
 	diags.AddError(summary, detail.String())
+}
+
+// notFoundAttribute is the argument each of Atlas's "not found" errorCodes
+// points at. Only the single-job data source reads a job, so only it meets
+// EXPORT_JOB_NOT_FOUND and has an export_id.
+var notFoundAttribute = map[string]string{
+	"GROUP_NOT_FOUND":      "project_id",
+	"CLUSTER_NOT_FOUND":    "cluster_name",
+	"EXPORT_JOB_NOT_FOUND": "export_id",
 }
 
 // timeoutsRead returns the read value of a timeouts block, or "".

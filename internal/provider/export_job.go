@@ -112,9 +112,10 @@ func newJobTypes(job tftypes.Object) (jobTypes, error) {
 	return t, nil
 }
 
-// The conversion below builds tftypes values directly. The framework's
-// reflection (State.Set on nested structs) costs seconds for ten thousand
-// jobs; this costs about 80 ms, 37 times less (see BENCHMARKS.md).
+// The conversion below builds tftypes values directly: the framework's
+// reflection (State.Set on nested structs) walks every value of a large
+// result several times over and dominates a long list's read
+// (BENCHMARKS.md, "Results to Terraform values").
 
 // jobAttributeValues returns the attributes of one job as Terraform values.
 // It writes into attrs so that the single-job data source can add its own.
@@ -171,7 +172,7 @@ func (t jobTypes) jobAttributeValues(job *atlas.ExportJob, attrs map[string]tfty
 // out the configuration's own map: writing the state into it changes the
 // configuration the framework compares the state with after Read, which then
 // finds every value of the state "semantically equal" to itself, walking and
-// logging each one (about 147,000 debug lines, 80 MB, for 10,000 jobs).
+// logging each one at debug level (BENCHMARKS.md, "Fixed along the way").
 func configAttributes(config tftypes.Value) (map[string]tftypes.Value, error) {
 	var attrs map[string]tftypes.Value
 	if err := config.As(&attrs); err != nil {

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"regexp"
-	"sync"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
@@ -32,20 +31,25 @@ func (d *providerData) maskSecrets(ctx context.Context) context.Context {
 // context the data source passes down.
 type tflogLogger struct{}
 
-// tflogMu serialises the client's log lines. The client logs from the
-// goroutines that read pages in parallel, all under one context, and tflog's
-// masking rewrites that context's field map in place: concurrent lines crash
-// the provider with "concurrent map iteration and map write".
-var tflogMu sync.Mutex
-
 func (tflogLogger) Debug(ctx context.Context, msg string, fields map[string]any) {
-	tflogMu.Lock()
-	defer tflogMu.Unlock()
-	tflog.Debug(ctx, msg, fields)
+	tflog.Debug(ownLoggerOptions(ctx), msg, fields)
 }
 
 func (tflogLogger) Warn(ctx context.Context, msg string, fields map[string]any) {
-	tflogMu.Lock()
-	defer tflogMu.Unlock()
-	tflog.Warn(ctx, msg, fields)
+	tflog.Warn(ownLoggerOptions(ctx), msg, fields)
+}
+
+// ownLoggerOptions returns ctx with a copy of its logger options for one log
+// line. The client logs from the goroutines that read pages in parallel, all
+// under one context, and tflog masks a line by rewriting the values of the
+// context's own field map in place (logging.OmitOrMask passes the options'
+// Fields to LoggerOpts.ApplyMask, which assigns every string field back).
+// Lines logged concurrently under one context would write that map at once
+// and crash the provider with "concurrent map iteration and map write"; a
+// line logged under its own copy writes only the copy. Every tflog function
+// that returns a context copies the options first (LoggerOpts.Copy); masking
+// no further strings is the one that changes nothing else. The line's own
+// fields need no copy: tflog merges them into a new map before masking.
+func ownLoggerOptions(ctx context.Context) context.Context {
+	return tflog.MaskMessageStrings(ctx)
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -45,17 +44,6 @@ var _ provider.Provider = (*atlasExportsProvider)(nil)
 
 type atlasExportsProvider struct {
 	version string
-
-	// data is what Configure made, for the server's direct read path
-	// (server.go); data sources get it through the framework.
-	mu   sync.Mutex
-	data *providerData
-}
-
-func (p *atlasExportsProvider) configured() *providerData {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.data
 }
 
 // New returns a constructor of the provider, as providerserver expects.
@@ -201,13 +189,21 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 	}
 	credentialSource := p.resolveCredentials(cfg, &clientCfg, resp)
 
-	baseURL, baseURLPath, baseURLSource := cfg.BaseURL.ValueString(), path.Root("base_url"), "base_url"
+	// An error in a value from the environment names the variable: an
+	// attribute error would point at an attribute the user never set.
+	baseURL := cfg.BaseURL.ValueString()
 	if cfg.BaseURL.IsNull() {
-		baseURL, baseURLSource = os.Getenv(EnvBaseURL), EnvBaseURL
+		baseURL = os.Getenv(EnvBaseURL)
 	}
 	if _, err := atlas.ParseBaseURL(baseURL); err != nil {
-		resp.Diagnostics.AddAttributeError(baseURLPath, "Invalid Atlas base URL",
-			fmt.Sprintf("The URL from %s is not usable: %v.", baseURLSource, err))
+		if cfg.BaseURL.IsNull() {
+			resp.Diagnostics.AddError("Invalid "+EnvBaseURL,
+				fmt.Sprintf("The URL in the environment variable %s is not usable: %v. Correct or unset %s, or set "+
+					"base_url in the provider block.", EnvBaseURL, err, EnvBaseURL))
+		} else {
+			resp.Diagnostics.AddAttributeError(path.Root("base_url"), "Invalid Atlas base URL",
+				fmt.Sprintf("The URL is not usable: %v.", err))
+		}
 	}
 	clientCfg.BaseURL = baseURL
 
@@ -217,8 +213,9 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 	case os.Getenv(EnvMaxRetries) != "":
 		n, err := strconv.Atoi(os.Getenv(EnvMaxRetries))
 		if err != nil || n < 0 || n > 20 {
-			resp.Diagnostics.AddAttributeError(path.Root("max_retries"), "Invalid "+EnvMaxRetries,
-				fmt.Sprintf("%s is %q; it must be a whole number from 0 to 20.", EnvMaxRetries, os.Getenv(EnvMaxRetries)))
+			resp.Diagnostics.AddError("Invalid "+EnvMaxRetries,
+				fmt.Sprintf("The environment variable %s is %q; it must be a whole number from 0 to 20. Correct or "+
+					"unset %s, or set max_retries in the provider block.", EnvMaxRetries, os.Getenv(EnvMaxRetries), EnvMaxRetries))
 		}
 		clientCfg.MaxRetries = n
 	}
@@ -250,9 +247,6 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 		"auth": authKind(clientCfg),
 	})
 	resp.DataSourceData = data
-	p.mu.Lock()
-	p.data = data
-	p.mu.Unlock()
 }
 
 func userAgent(version, terraformVersion string) string {

@@ -15,7 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
@@ -31,7 +37,7 @@ import (
 // testProviderFactories serve the provider in-process to the real terraform
 // CLI that terraform-plugin-testing drives.
 var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"atlasexports": NewProtocol6Server("test"),
+	"atlasexports": providerserver.NewProtocol6WithError(New("test")()),
 }
 
 // TestMain refuses to let terraform-plugin-testing download a terraform
@@ -285,6 +291,103 @@ func TestProvider_bothCredentialKindsInEnvironment(t *testing.T) {
 		errorText("Both an API key and a service account are set", EnvPublicKey, EnvClientID, "Unset one of them"))
 }
 
+// A bad value from the environment is an error naming the variable, not an
+// error on an attribute the configuration never set; the same value in the
+// attribute is that attribute's error.
+func TestProvider_environmentErrorsNameTheVariable(t *testing.T) {
+	for name, c := range map[string]struct {
+		env      []string
+		attrs    map[string]string
+		summary  string
+		wantPath path.Path // empty: no attribute
+	}{
+		"BASE_URL": {
+			env: []string{EnvBaseURL, "ftp://example.com"}, summary: "Invalid " + EnvBaseURL, wantPath: path.Empty(),
+		},
+		"MAX_RETRIES": {
+			env: []string{EnvMaxRetries, "many"}, attrs: map[string]string{"base_url": "https://cloud.mongodb.com"},
+			summary: "Invalid " + EnvMaxRetries, wantPath: path.Empty(),
+		},
+		"base_url": {
+			env: []string{EnvBaseURL, "https://cloud.mongodb.com"}, attrs: map[string]string{"base_url": "ftp://example.com"},
+			summary: "Invalid Atlas base URL", wantPath: path.Root("base_url"),
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			clearAtlasEnv(t)
+			setEnv(t, append([]string{EnvPublicKey, sandbox.PublicKey, EnvPrivateKey, sandbox.PrivateKey}, c.env...)...)
+			diags := configureProvider(t, c.attrs)
+			if len(diags) != 1 || diags[0].Summary() != c.summary {
+				t.Fatalf("diagnostics %v, want one error %q", diags, c.summary)
+			}
+			got := path.Empty()
+			if withPath, ok := diags[0].(diag.DiagnosticWithPath); ok {
+				got = withPath.Path()
+			}
+			if !got.Equal(c.wantPath) {
+				t.Errorf("the error is tied to %q, want %q", got, c.wantPath)
+			}
+			if c.wantPath.Equal(path.Empty()) && !strings.Contains(diags[0].Detail(), c.env[0]) {
+				t.Errorf("the detail %q does not name %s", diags[0].Detail(), c.env[0])
+			}
+		})
+	}
+}
+
+// configureProvider runs the provider's Configure on a configuration with
+// the given string attributes set and every other one null.
+func configureProvider(t *testing.T, attrs map[string]string) diag.Diagnostics {
+	t.Helper()
+	ctx := context.Background()
+	p := New("test")()
+	var schemaResp provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &schemaResp)
+	objectType, ok := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatal("the provider schema is not an object")
+	}
+	values := map[string]tftypes.Value{}
+	for name, typ := range objectType.AttributeTypes {
+		values[name] = tftypes.NewValue(typ, nil)
+		if v, set := attrs[name]; set {
+			values[name] = tftypes.NewValue(typ, v)
+		}
+	}
+	var resp provider.ConfigureResponse
+	p.Configure(ctx, provider.ConfigureRequest{
+		Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(objectType, values)},
+	}, &resp)
+	return resp.Diagnostics
+}
+
+// Through terraform, the same errors fail the plan before any request.
+func TestProvider_invalidEnvironmentFailsBeforeAnyRequest(t *testing.T) {
+	for name, c := range map[string]struct {
+		env  []string
+		want *regexp.Regexp
+	}{
+		"BASE_URL": {
+			env:  []string{EnvBaseURL, "http://cloud.mongodb.com"},
+			want: errorText("Invalid "+EnvBaseURL, "The URL in the environment variable "+EnvBaseURL, "plain http", "set base_url"),
+		},
+		"MAX_RETRIES": {
+			env:  []string{EnvMaxRetries, "-1"},
+			want: errorText("Invalid "+EnvMaxRetries, `The environment variable `+EnvMaxRetries+` is "-1"`, "from 0 to 20"),
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			clearAtlasEnv(t)
+			setEnv(t, c.env...)
+			sbx, url := startSandbox(t)
+			config := providerConfig(attr("public_key", sandbox.PublicKey), attr("private_key", sandbox.PrivateKey))
+			if c.env[0] != EnvBaseURL {
+				config = providerBlock(url)
+			}
+			expectFailsBeforeAnyRequest(t, sbx, config+exportsBlock(sandbox.ClusterSharded), c.want)
+		})
+	}
+}
+
 func TestProvider_invalidAttributesFailAtPlan(t *testing.T) {
 	t.Parallel()
 	cases := map[string]struct {
@@ -487,8 +590,9 @@ func TestProvider_traceLogHidesSecrets(t *testing.T) {
 
 // The client logs from the goroutines that read pages in parallel, all under
 // one masked context. tflog's masking rewrites that context's field map in
-// place, so unserialised lines crash the provider with "concurrent map
-// iteration and map write" (run with -race to see it at once).
+// place, so lines logged under the context as it is crash the provider with
+// "concurrent map iteration and map write" (under -race, a data race at
+// once); tflogLogger logs each line under a copy (ownLoggerOptions).
 func TestProvider_concurrentLogLinesDoNotRace(t *testing.T) {
 	t.Parallel()
 	var out lockedBuffer

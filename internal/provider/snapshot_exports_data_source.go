@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -50,11 +49,13 @@ func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.Sch
 				ElementType: types.StringType,
 				Optional:    true,
 				MarkdownDescription: "Keep only the export jobs in these states: any of `Queued`, `InProgress`, " +
-					"`Successful`, `Failed`, `Cancelled`. All states when unset.",
+					"`Successful`, `Failed`, `Cancelled` (case-sensitive). All states when unset. A state Atlas " +
+					"does not document, such as one added after this provider version, is a plan-time warning " +
+					"and is filtered on as given; a documented state in the wrong case is an error.",
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
 					setvalidator.NoNullValues(),
-					setvalidator.ValueStringsAre(stringvalidator.OneOf(atlas.KnownStates...)),
+					setvalidator.ValueStringsAre(exportStateValidator{}),
 				},
 			},
 			"total_count": schema.Int64Attribute{
@@ -96,8 +97,8 @@ func (d *snapshotExportsDataSource) Read(ctx context.Context, req datasource.Rea
 }
 
 // readSnapshotExports is the whole read: the configuration in, the state
-// out, in tftypes values. The framework's Read above and the server's direct
-// path (server.go) both call it, so there is one implementation of the read.
+// out, in tftypes values, which export_job.go builds without the framework's
+// reflection.
 func readSnapshotExports(ctx context.Context, data *providerData, config tftypes.Value) (tftypes.Value, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	args, err := snapshotExportsArgumentsFrom(config)

@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -259,13 +260,64 @@ func TestSnapshotExportsDataSource_statesFilter(t *testing.T) {
 	})
 }
 
+// A documented state in the wrong case, an empty state and text that
+// cannot be a state name fail the plan before any request.
 func TestSnapshotExportsDataSource_invalidStateFailsAtPlan(t *testing.T) {
 	t.Parallel()
-	sbx, url := startSandbox(t)
+	for name, c := range map[string]struct {
+		state string
+		want  string
+	}{
+		"wrong case":  {"successful", `"successful" is not a state: states are case-sensitive. Did you mean "Successful"?`},
+		"upper case":  {"INPROGRESS", `Did you mean "InProgress"?`},
+		"empty":       {"", `"" is not a state name`},
+		"with spaces": {"In Progress", `"In Progress" is not a state name: Atlas's states are letters only`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sbx, url := startSandbox(t)
+			expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+exportsBlock(sandbox.ClusterSharded, `states = ["`+c.state+`"]`),
+				errorText("Invalid export job state", `states = ["`+c.state+`"]`, c.want))
+		})
+	}
+}
+
+// A well-formed state Atlas does not document (one it may add later) is a
+// plan-time warning, and the filter selects the jobs in it: results pass
+// such a state through, so the filter must reach it too.
+func TestSnapshotExportsDataSource_unknownStateWarnsAndFilters(t *testing.T) {
+	clearAtlasEnv(t)
+	logPath := filepath.Join(t.TempDir(), "tf.log")
+	setEnv(t, "TF_LOG", "WARN", "TF_LOG_PATH", logPath)
+	const cluster, newState = "future-states", "Archived"
+	jobs := sandbox.GenerateJobs(cluster, 30, 7)
+	jobs[3].State, jobs[10].State = newState, newState
+	_, url := startSandbox(t, func(sbx *sandbox.Server) { sbx.SetJobs(sandbox.ProjectID, cluster, jobs) })
 	const typo = "Succesful" //nolint:misspell // the typo under test
-	expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+exportsBlock(sandbox.ClusterSharded, `states = ["`+typo+`"]`),
-		errorText(`states = ["`+typo+`"]`,
-			`value must be one of: ["Queued" "InProgress" "Successful" "Failed" "Cancelled"], got: "`+typo+`"`))
+	for _, c := range []struct {
+		state   string
+		want    []sandbox.Job
+		warning []string
+	}{
+		{newState, newestFirst([]sandbox.Job{jobs[3], jobs[10]}), []string{`Atlas documents no export job state \"Archived\"`}},
+		{typo, []sandbox.Job{}, []string{`state \"` + typo + `\"`, `Did you mean \"Successful\"?`}},
+	} {
+		expectState(t, providerBlock(url)+exportsBlock(cluster, `states = ["`+c.state+`"]`),
+			expectExports(exportsAddr, int64(len(jobs)), resultsAre(c.want))...)
+		data, err := os.ReadFile(logPath)
+		if err != nil {
+			t.Fatalf("reading the provider's log: %v", err)
+		}
+		log := string(data)
+		for _, want := range append([]string{"Response contains warning diagnostic", "Unknown export job state"}, c.warning...) {
+			if !strings.Contains(log, want) {
+				t.Errorf("states = [%q]: the provider's log lacks %s: no such warning reached terraform", c.state, want)
+			}
+		}
+		if err := os.Remove(logPath); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func TestSnapshotExportsDataSource_nullStateFailsAtPlan(t *testing.T) {
@@ -318,13 +370,25 @@ func TestSnapshotExportsDataSource_invalidClusterNameFailsAtPlan(t *testing.T) {
 	}
 }
 
+// A 404 points at the argument Atlas could not find: terraform quotes that
+// line of the configuration under the summary.
 func TestSnapshotExportsDataSource_clusterNotFound(t *testing.T) {
 	t.Parallel()
 	_, url := startSandbox(t)
 	expectError(t, providerBlock(url)+exportsBlock("no-such-cluster"),
-		errorText("Unable to list snapshot export jobs", "HTTP 404", "CLUSTER_NOT_FOUND",
+		errorText("Unable to list snapshot export jobs", `cluster_name = "no-such-cluster"`, "HTTP 404", "CLUSTER_NOT_FOUND",
 			"No cluster named no-such-cluster exists in group "+sandbox.ProjectID+". The project or cluster does not exist",
 			"Check project_id and cluster_name"))
+}
+
+func TestSnapshotExportsDataSource_projectNotFound(t *testing.T) {
+	t.Parallel()
+	_, url := startSandbox(t)
+	const project = "0123456789abcdef01234567"
+	config := providerBlock(url) + block(`data "atlasexports_snapshot_exports" "this"`,
+		attr("project_id", project), attr("cluster_name", sandbox.ClusterSharded))
+	expectError(t, config, errorText("Unable to list snapshot export jobs", `project_id = "`+project+`"`, "HTTP 404",
+		"GROUP_NOT_FOUND", "No group with ID "+project))
 }
 
 func TestSnapshotExportsDataSource_forbidden(t *testing.T) {

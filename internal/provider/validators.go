@@ -3,9 +3,12 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/agext/levenshtein"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
@@ -58,4 +61,65 @@ func durationText(d time.Duration) string {
 		return fmt.Sprintf("%dm", d/time.Minute)
 	}
 	return fmt.Sprintf("%ds", d/time.Second)
+}
+
+// exportStateValidator checks one element of the states filter. A known
+// state in the wrong case ("successful") and text that cannot be a state
+// name are errors. A well-formed state Atlas does not document is only a
+// warning and is filtered on as given: the results pass such a state
+// through, so the filter must be able to select it.
+type exportStateValidator struct{}
+
+// stateNamePattern is the form of Atlas's state names: letters only, the
+// first a capital (Queued, InProgress).
+var stateNamePattern = regexp.MustCompile(`^[A-Z][A-Za-z]*$`)
+
+func (exportStateValidator) Description(_ context.Context) string {
+	return "must be an export job state such as " + strings.Join(atlas.KnownStates, ", ") + " (case-sensitive)"
+}
+
+func (v exportStateValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (exportStateValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	state := req.ConfigValue.ValueString()
+	known := strings.Join(atlas.KnownStates, ", ")
+	if slices.Contains(atlas.KnownStates, state) {
+		return
+	}
+	for _, k := range atlas.KnownStates {
+		if strings.EqualFold(state, k) {
+			resp.Diagnostics.AddAttributeError(req.Path, "Invalid export job state",
+				fmt.Sprintf("%q is not a state: states are case-sensitive. Did you mean %q?", state, k))
+			return
+		}
+	}
+	if !stateNamePattern.MatchString(state) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid export job state",
+			fmt.Sprintf("%q is not a state name: Atlas's states are letters only, starting with a capital, such as "+
+				"%s.", state, known))
+		return
+	}
+	detail := fmt.Sprintf("Atlas documents no export job state %q (the documented ones are %s). The filter keeps "+
+		"the jobs in exactly this state, which only matters if Atlas has added it since.", state, known)
+	if near := nearestState(state); near != "" {
+		detail += fmt.Sprintf(" Did you mean %q?", near)
+	}
+	resp.Diagnostics.AddAttributeWarning(req.Path, "Unknown export job state", detail)
+}
+
+// nearestState is the known state within two edits of state (a likely
+// typo), or "".
+func nearestState(state string) string {
+	best, bestDistance := "", 3
+	for _, k := range atlas.KnownStates {
+		if d := levenshtein.Distance(strings.ToLower(state), strings.ToLower(k), nil); d < bestDistance {
+			best, bestDistance = k, d
+		}
+	}
+	return best
 }
