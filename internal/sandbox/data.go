@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -22,6 +23,14 @@ type Job struct {
 	CustomData     *[]Label      `json:"customData,omitempty"` // a pointer, so that [] and absent both exist
 	ExportStatus   *ExportStatus `json:"exportStatus,omitempty"`
 	StateReason    *StateReason  `json:"stateReason,omitempty"`
+
+	// Extra holds what the fields above cannot: keys they do not model, and
+	// known keys whose value they would not give back as written (a null, a
+	// field Atlas added inside exportStatus). It keeps jobs pasted from
+	// Atlas whole; its values are served as they are and win over the
+	// field of the same key, and a nil value leaves that key out
+	// (job_json.go).
+	Extra map[string]json.RawMessage `json:"-"`
 }
 
 // Component is one shard's export of a sharded cluster's export job.

@@ -32,8 +32,14 @@ type Fault struct {
 	// Truncate sends the normal 200 answer's headers and only half of its
 	// body, then drops the connection.
 	Truncate bool
+	// ProjectID, when set, narrows the fault to that project's requests.
+	ProjectID string
+	// Every makes the fault fire on every Every-th request it matches only
+	// (1 or 0: on each), as a rate limit that lets the others through does.
+	Every int
 
-	fired int
+	fired   int
+	matched int
 }
 
 // AddFault scripts a fault; faults are tried in the order they were added.
@@ -75,6 +81,15 @@ func (s *Server) nextFault(r *http.Request, rt route) *Fault {
 		if f.Page != 0 {
 			page, _ := intParam(r.URL.Query(), "pageNum", 1, 1, 1<<30)
 			if page != f.Page || rt.exportID != "" {
+				continue
+			}
+		}
+		if f.ProjectID != "" && f.ProjectID != rt.projectID {
+			continue
+		}
+		if f.Every > 1 {
+			f.matched++
+			if f.matched%f.Every != 0 {
 				continue
 			}
 		}
