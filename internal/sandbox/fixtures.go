@@ -55,7 +55,7 @@ type FixtureProject struct {
 type FixtureBucket struct {
 	// Bucket is the bucket's JSON without the format's "behaviour" key;
 	// numbers are json.Number, so they are served as written.
-	Bucket    map[string]any
+	Bucket    ExportBucket
 	Behaviour BucketBehaviour
 }
 
@@ -171,6 +171,12 @@ func NewFromFixtures(f *Fixtures) *Server {
 		s.AddServiceAccount(a.ClientID, a.ClientSecret)
 	}
 	for _, p := range f.Projects {
+		for _, b := range p.ExportBuckets {
+			s.SetExportBuckets(p.ID, b.Bucket)
+			if b.Behaviour.Status > 0 {
+				s.AddFault(Fault{ProjectID: p.ID, ExportBucketID: b.ID(), Status: b.Behaviour.Status, ErrorCode: b.Behaviour.ErrorCode})
+			}
+		}
 		for _, c := range p.Clusters {
 			s.SetJobs(p.ID, c.Name, c.Jobs)
 			for _, fault := range c.Behaviour.faults(p.ID, c.Name) {
@@ -355,7 +361,7 @@ func (d *jsonDoc) buckets(n *jsonNode, path string) []FixtureBucket {
 		if !d.expect(e, entryPath, jsonObject) {
 			continue
 		}
-		b := FixtureBucket{Bucket: map[string]any{}}
+		b := FixtureBucket{Bucket: ExportBucket{}}
 		for _, m := range e.members {
 			if m.key == bucketBehaviourKey {
 				b.Behaviour = d.bucketBehaviour(m.value, joinKey(entryPath, m.key))

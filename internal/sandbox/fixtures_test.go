@@ -576,3 +576,63 @@ func jsonText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestFixtures_exportBuckets: the buckets of a fixtures file are served as
+// the file has them (without the format's behaviour key), and a bucket with
+// a behaviour answers its status to GETs of it only.
+func TestFixtures_exportBuckets(t *testing.T) {
+	f, data := loadExample(t)
+	srv := httptest.NewServer(NewFromFixtures(f))
+	t.Cleanup(srv.Close)
+	var file struct {
+		Projects map[string]struct {
+			ExportBuckets []json.RawMessage `json:"exportBuckets"`
+		} `json:"projects"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	accept := []string{"Accept", acceptBuckets2024}
+	client := &http.Client{Transport: digest.NewTransport(f.APIKeys[0].PublicKey, f.APIKeys[0].PrivateKey)}
+	served, refused := 0, 0
+	for projectID, project := range file.Projects {
+		for _, raw := range project.ExportBuckets {
+			var entry map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &entry); err != nil {
+				t.Fatal(err)
+			}
+			var id string
+			_ = json.Unmarshal(entry["_id"], &id)
+			resp, body := get(t, client, srv.URL+bucketPath(projectID, id), accept...)
+			if _, behaves := entry[bucketBehaviourKey]; behaves {
+				if resp.StatusCode != http.StatusForbidden || errorCode(t, body) != "USER_UNAUTHORIZED" {
+					t.Errorf("bucket %s: %d %s, want 403 USER_UNAUTHORIZED", id, resp.StatusCode, body)
+				}
+				refused++
+				continue
+			}
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("bucket %s: %d %s", id, resp.StatusCode, body)
+			}
+			assertSameMembers(t, body, raw)
+			served++
+		}
+	}
+	if served != 3 || refused != 1 {
+		t.Errorf("%d buckets served and %d refused, want the example's 3 and 1", served, refused)
+	}
+
+	// Numbers and keys Atlas may add pass through as written.
+	const bucket = `{"_id": "` + bucketID + `", "bucketName": "b", "cloudProvider": "AWS", "sizeLimit": 1.50e3, "tags": {"a": null}}`
+	f, err := LoadFixtures(strings.NewReader(`{"projects": {"` + fixtureProject + `": {"exportBuckets": [` + bucket + `]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(NewFromFixtures(f))
+	t.Cleanup(srv2.Close)
+	resp, body := get(t, digestClient(), srv2.URL+bucketPath(fixtureProject, bucketID), accept...)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	assertSameMembers(t, body, []byte(bucket))
+}
