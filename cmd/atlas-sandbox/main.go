@@ -25,7 +25,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "loopback address to listen on (port 0 picks a free one)")
 	envFile := flag.String("env-file", "", "once listening, write shell exports of the base URL and a key pair (or service account) it accepts to this file")
 	fixtures := flag.String("fixtures", "", "serve the projects, clusters, export jobs and export buckets of this JSON file instead of the built-in data\n"+
-		"(format: examples/sandbox-fixtures/README.md)")
+		"(format: https://github.com/atlasexports/terraform-provider-atlasexports/tree/main/examples/sandbox-fixtures)")
 	latency := flag.Duration("latency", 0, "delay every answer by this much, to model the round trip to Atlas")
 	generate := flag.Int("generate", 0, "also seed a cluster named generated-N with N generated jobs (benchmarks; built-in data only)")
 	flag.Parse()
