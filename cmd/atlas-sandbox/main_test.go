@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/mongodb-forks/digest"
+
+	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
 
 // sandboxBinary is the command, built once for the tests of this file.
@@ -225,5 +227,35 @@ func waitForEnvFile(ctx context.Context, t *testing.T, path string, exited <-cha
 			t.Fatal("atlas-sandbox did not write its env file in time")
 		case <-tick.C:
 		}
+	}
+}
+
+// TestWriteEnvFile: the env file exports the first key pair, or else the
+// first service account, as the provider's environment variables.
+func TestWriteEnvFile(t *testing.T) {
+	cases := map[string]struct {
+		credentials credentials
+		want        string
+	}{
+		"key pair first": {
+			credentials: credentials{keys: []sandbox.APIKey{{PublicKey: "p", PrivateKey: "s"}}, accounts: []sandbox.ServiceAccount{builtInAccount}},
+			want:        "export MONGODB_ATLAS_BASE_URL=\"http://127.0.0.1:1\"\nexport MONGODB_ATLAS_PUBLIC_KEY=\"p\"\nexport MONGODB_ATLAS_PRIVATE_KEY=\"s\"\n",
+		},
+		"service account without key pairs": {
+			credentials: credentials{keys: []sandbox.APIKey{}, accounts: []sandbox.ServiceAccount{{ClientID: "c", ClientSecret: "x"}}},
+			want:        "export MONGODB_ATLAS_BASE_URL=\"http://127.0.0.1:1\"\nexport MONGODB_ATLAS_CLIENT_ID=\"c\"\nexport MONGODB_ATLAS_CLIENT_SECRET=\"x\"\n",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sandbox.env")
+			if err := writeEnvFile(path, "http://127.0.0.1:1", tc.credentials); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil || string(got) != tc.want {
+				t.Errorf("got %q (%v), want %q", got, err, tc.want)
+			}
+		})
 	}
 }
