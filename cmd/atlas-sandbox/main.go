@@ -181,20 +181,21 @@ func describeProject(p sandbox.FixtureProject) string {
 // are published, so they are shown; secrets from a fixtures file are not,
 // since start-up messages end up in CI logs.
 func describeCredentials(c credentials) string {
+	const hidden = "(as in the fixtures)"
 	var parts []string
 	for _, k := range c.keys {
-		secret := "(private key from the fixtures)"
+		shown := hidden
 		if k == builtInKey {
-			secret = k.PrivateKey
+			shown = k.PrivateKey
 		}
-		parts = append(parts, fmt.Sprintf("API key %s / %s", k.PublicKey, secret))
+		parts = append(parts, fmt.Sprintf("API key %s / %s", k.PublicKey, shown))
 	}
 	for _, a := range c.accounts {
-		secret := "(secret from the fixtures)"
+		shown := hidden
 		if a == builtInAccount {
-			secret = a.ClientSecret
+			shown = a.ClientSecret
 		}
-		parts = append(parts, fmt.Sprintf("service account %s / %s", a.ClientID, secret))
+		parts = append(parts, fmt.Sprintf("service account %s / %s", a.ClientID, shown))
 	}
 	if len(parts) == 0 {
 		return "no credentials: every request answers 401"
