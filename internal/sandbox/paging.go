@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 )
 
@@ -44,11 +43,11 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, rt route) {
 	key := rt.projectID + "/" + rt.cluster
 	s.mu.Lock()
 	jobs, found := s.clusters[key]
-	var page []Job
+	var page any
 	total := len(jobs)
 	if found {
 		start := min((pageNum-1)*itemsPerPage, total)
-		page = slices.Clone(jobs[start:min(start+itemsPerPage, total)])
+		page = servedPage(jobs[start:min(start+itemsPerPage, total)])
 		s.runPageHooksLocked(key, pageNum)
 	}
 	s.mu.Unlock()
@@ -58,7 +57,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	body := struct {
 		Links      []link `json:"links"`
-		Results    []Job  `json:"results"`
+		Results    any    `json:"results"`
 		TotalCount *int   `json:"totalCount,omitempty"`
 	}{Links: pageLinks(r, pageNum, itemsPerPage, total), Results: page, TotalCount: s.reportedTotal(pageNum, total)}
 	writeJSON(w, http.StatusOK, contentType(rt), body)
