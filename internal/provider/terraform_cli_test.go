@@ -1,0 +1,112 @@
+package provider
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// terraformCLI runs the terraform CLI (or OpenTofu, through
+// TF_ACC_TERRAFORM_PATH) directly on a configuration, with the provider built
+// from this module through dev_overrides, for what terraform-plugin-testing
+// cannot express: for_each instances and modules, which its state shim
+// refuses.
+type terraformCLI struct {
+	binary, dir, cliConfig string
+}
+
+var (
+	cliProviderOnce sync.Once
+	cliProviderDir  string
+	cliProviderErr  error
+)
+
+// newTerraformCLI builds the provider once per test binary and prepares a
+// working directory whose CLI configuration overrides the provider under both
+// registry hosts, so that terraform and OpenTofu alike use it without asking a
+// registry.
+func newTerraformCLI(t *testing.T) *terraformCLI {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("TF_ACC is not set: skipping a test that runs terraform")
+	}
+	cliProviderOnce.Do(func() {
+		cliProviderDir, cliProviderErr = os.MkdirTemp("", "atlasexports-provider-")
+		if cliProviderErr != nil {
+			return
+		}
+		build := exec.Command("go", "build", "-o", filepath.Join(cliProviderDir, "terraform-provider-atlasexports"), ".")
+		build.Dir = filepath.Join("..", "..")
+		if out, err := build.CombinedOutput(); err != nil {
+			cliProviderErr = &buildError{err: err, output: string(out)}
+		}
+	})
+	if cliProviderErr != nil {
+		t.Fatalf("building the provider: %v", cliProviderErr)
+	}
+	binary := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if binary == "" {
+		binary = "terraform"
+	}
+	cliConfig := filepath.Join(t.TempDir(), "dev.tfrc")
+	overrides := "provider_installation {\n  dev_overrides {\n"
+	for _, host := range []string{"registry.terraform.io", "registry.opentofu.org"} {
+		overrides += `    "` + host + `/atlasexports/atlasexports" = "` + filepath.ToSlash(cliProviderDir) + "\"\n"
+	}
+	overrides += "  }\n  direct {}\n}\n"
+	if err := os.WriteFile(cliConfig, []byte(overrides), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &terraformCLI{binary: binary, dir: t.TempDir(), cliConfig: cliConfig}
+}
+
+type buildError struct {
+	err    error
+	output string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.output }
+
+// requiredProviders names this provider's source; without it Terraform
+// looks for hashicorp/atlasexports.
+const requiredProviders = `terraform {
+  required_providers {
+    atlasexports = { source = "atlasexports/atlasexports" }
+  }
+}
+`
+
+// run writes config, with requiredProviders, as main.tf and runs the CLI
+// with args, failing the test with the CLI's output when it fails.
+func (c *terraformCLI) run(t *testing.T, config string, args ...string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(c.dir, "main.tf"), []byte(requiredProviders+config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return c.exec(t, args...)
+}
+
+func (c *terraformCLI) exec(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(c.binary, args...)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+c.cliConfig, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(c.binary), strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// outputJSON decodes the value of a root module output.
+func (c *terraformCLI) outputJSON(t *testing.T, name string, target any) {
+	t.Helper()
+	out := c.exec(t, "output", "-json", name)
+	if err := json.Unmarshal([]byte(out), target); err != nil {
+		t.Fatalf("output %s is not the JSON expected: %v\n%s", name, err, out)
+	}
+}
