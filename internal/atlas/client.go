@@ -163,17 +163,13 @@ func New(cfg Config) (*Client, error) {
 		// The token call gets the same retries and per-attempt timeout as
 		// the API calls, and runs on the same connections.
 		tokenHTTP := c.newRetryClient(&http.Client{Transport: transport, Timeout: cfg.RequestTimeout, CheckRedirect: c.checkRedirect}, cfg)
-		tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, tokenHTTP.StandardClient())
-		cc := clientcredentials.Config{
+		cc := &clientcredentials.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
 			TokenURL:     base.JoinPath("api", "oauth", "token").String(),
 			AuthStyle:    oauth2.AuthStyleInHeader,
 		}
-		// Renew a minute early so that a long paged read never carries a
-		// token that expires mid-walk.
-		source := oauth2.ReuseTokenSourceWithExpiry(nil, cc.TokenSource(tokenCtx), time.Minute)
-		authenticated = &oauth2.Transport{Source: source, Base: transport}
+		authenticated = newBearerTransport(cc, tokenHTTP.StandardClient(), transport)
 	default:
 		return nil, ErrNoCredentials
 	}
