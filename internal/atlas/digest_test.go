@@ -2,9 +2,15 @@ package atlas
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/mongodb-forks/digest"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
@@ -85,5 +91,233 @@ func TestDigest_strictNonceCountsUnderConcurrency(t *testing.T) {
 		if len(list.Jobs) != 2345 {
 			t.Fatalf("read %d: got %d jobs, want 2345", read, len(list.Jobs))
 		}
+	}
+}
+
+// recordingLogger keeps the client's messages.
+type recordingLogger struct {
+	mu       sync.Mutex
+	messages []string
+}
+
+func (l *recordingLogger) Debug(_ context.Context, msg string, _ map[string]any) {
+	l.add("debug: " + msg)
+}
+func (l *recordingLogger) Warn(_ context.Context, msg string, _ map[string]any) {
+	l.add("warn: " + msg)
+}
+
+func (l *recordingLogger) add(msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.messages = append(l.messages, msg)
+}
+
+// count returns how many messages contain text.
+func (l *recordingLogger) count(text string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, m := range l.messages {
+		if strings.Contains(m, text) {
+			n++
+		}
+	}
+	return n
+}
+
+// digestReads is what the sandbox saw during each of a few reads of one
+// client.
+type digestReads struct {
+	requests []int // per read
+	pages    []int // authenticated requests per read: one per page
+	refused  int   // digest answers the sandbox refused, over all reads
+	client   *Client
+	logger   *recordingLogger
+}
+
+func (r digestReads) total() int {
+	n := 0
+	for _, v := range r.requests {
+		n += v
+	}
+	return n
+}
+
+// readsOfDigestServer reads a 20-page list three times with one client
+// against a sandbox that configure makes strict. digestAlone replaces the
+// client's authentication with plain mongodb-forks/digest, the baseline.
+func readsOfDigestServer(t *testing.T, configure func(*sandbox.Server), concurrency int, digestAlone bool) digestReads {
+	t.Helper()
+	// 950 jobs of 50 a page: totalCount predicts 19 full pages, and the
+	// empty 20th that proves the end is asked for with them.
+	generated := sandbox.GenerateJobs(testCluster, 950, 6)
+	sbx, srv := startSandbox(t, generated, configure, func(s *sandbox.Server) {
+		s.Latency = 2 * time.Millisecond // lets answers in flight overtake each other
+	})
+	logger := &recordingLogger{}
+	client := newTestClient(t, srv.URL, withPaging(50, concurrency), withMaxRetries(0),
+		func(cfg *Config) { cfg.Logger = logger })
+	if digestAlone {
+		client.api.HTTPClient.Transport = digest.NewTransportWithHTTPRoundTripper(sandbox.PublicKey, sandbox.PrivateKey,
+			newTransport(concurrency))
+	}
+	out := digestReads{client: client, logger: logger}
+	for range 3 {
+		sbx.ResetRequests()
+		assertJobsOnceInOrder(t, listTestCluster(t, client).Jobs, generated)
+		seen := sbx.Requests()
+		out.requests = append(out.requests, len(seen))
+		pages := 0
+		for _, r := range seen {
+			switch {
+			case r.Authenticated:
+				pages++
+			case r.Auth == "digest" && r.Status == http.StatusUnauthorized:
+				out.refused++
+			}
+		}
+		out.pages = append(out.pages, pages)
+	}
+	return out
+}
+
+// TestDigest_preAnswersCostAtMostOneRefusal compares the requests of three
+// reads with those mongodb-forks/digest alone makes for the same reads,
+// against a server that accepts reused nonces, one whose nonces serve once,
+// and one that refuses a nonce count below one it has seen. Whatever the
+// server, the client makes at most one request more than digest alone, and
+// sends at most one pre-computed answer the server refuses; where reuse is
+// accepted, a page costs one request once a nonce is known.
+func TestDigest_preAnswersCostAtMostOneRefusal(t *testing.T) {
+	servers := map[string]struct {
+		configure func(*sandbox.Server)
+		reuse     bool // the server accepts a reused nonce
+	}{
+		"reuse accepted":      {configure: func(*sandbox.Server) {}, reuse: true},
+		"single-use nonces":   {configure: func(s *sandbox.Server) { s.SingleUseNonces = true }},
+		"strict nonce counts": {configure: func(s *sandbox.Server) { s.StrictNonceCounts = true }, reuse: true},
+	}
+	for name, server := range servers {
+		for _, concurrency := range []int{1, 8} {
+			t.Run(fmt.Sprintf("%s, %d in flight", name, concurrency), func(t *testing.T) {
+				alone := readsOfDigestServer(t, server.configure, concurrency, true)
+				ours := readsOfDigestServer(t, server.configure, concurrency, false)
+				accepted, refused := ours.client.DigestStats()
+				t.Logf("requests per read: digest alone %v, with pre-answers %v, for %v pages; pre-answers accepted %d, refused %d",
+					alone.requests, ours.requests, ours.pages, accepted, refused)
+
+				for i, pages := range alone.pages {
+					if alone.requests[i] != 2*pages {
+						t.Fatalf("the baseline made %d requests for %d pages, want 2 a page", alone.requests[i], pages)
+					}
+				}
+				if ours.total() > alone.total()+1 {
+					t.Errorf("%d requests, digest alone %d: more than one extra", ours.total(), alone.total())
+				}
+				if refused != ours.refused {
+					t.Errorf("DigestStats counts %d refused pre-answers, the sandbox refused %d digest answers", refused, ours.refused)
+				}
+				offs := ours.logger.count("debug: Atlas refuses digest answers to reused nonces")
+				if !server.reuse {
+					if ours.refused > 1 {
+						t.Errorf("the server refused %d pre-computed answers, want at most 1", ours.refused)
+					}
+					if offs != 1 {
+						t.Errorf("the fallback to digest's exchange was logged %d times, want once", offs)
+					}
+					return
+				}
+				if ours.refused != 0 || offs != 0 {
+					t.Errorf("the server refused %d pre-computed answers (fallback logged %d times), want none", ours.refused, offs)
+				}
+				// A nonce learned on the first page serves the next.
+				if concurrency == 1 && ours.requests[0] != ours.pages[0]+1 {
+					t.Errorf("first read: %d requests for %d pages, want a challenge and one a page", ours.requests[0], ours.pages[0])
+				}
+				for i := 1; i < len(ours.requests); i++ {
+					if ours.requests[i] != ours.pages[i] {
+						t.Errorf("read %d: %d requests for %d pages, want one a page", i+1, ours.requests[i], ours.pages[i])
+					}
+				}
+			})
+		}
+	}
+}
+
+// digestWire records, below the client's authentication, every digest
+// answer sent and the status it got.
+type digestWire struct {
+	next    http.RoundTripper
+	mu      sync.Mutex
+	answers []wireAnswer
+}
+
+type wireAnswer struct {
+	nonce, nc string
+	status    int
+}
+
+func (w *digestWire) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := w.next.RoundTrip(req)
+	if auth := req.Header.Get("Authorization"); err == nil && strings.HasPrefix(auth, "Digest ") {
+		params := parseChallengeParams(auth)
+		w.mu.Lock()
+		w.answers = append(w.answers, wireAnswer{nonce: params["nonce"], nc: params["nc"], status: resp.StatusCode})
+		w.mu.Unlock()
+	}
+	return resp, err
+}
+
+// TestDigest_expiringNoncesKeepTheSaving: a server that accepts reused
+// nonces but expires them (as Atlas may) refuses the pre-answers that meet
+// an expired nonce. A nonce is refused once at most, refusals never outrun
+// acceptances, and the saving stays.
+func TestDigest_expiringNoncesKeepTheSaving(t *testing.T) {
+	const lifetime, concurrency = 100 * time.Millisecond, 4
+	// 300 jobs of 50 a page: 7 pages, the last one empty.
+	generated := sandbox.GenerateJobs(testCluster, 300, 7)
+	sbx, srv := startSandbox(t, generated, func(s *sandbox.Server) {
+		s.NonceLifetime = lifetime
+		s.Latency = 2 * time.Millisecond
+	})
+	wire := &digestWire{next: newTransport(concurrency)}
+	client := newTestClient(t, srv.URL, withPaging(50, concurrency), withMaxRetries(0),
+		func(cfg *Config) { cfg.Transport = wire })
+	start := time.Now()
+	reads := 0
+	for time.Since(start) < 10*lifetime || reads < 20 {
+		assertJobsOnceInOrder(t, listTestCluster(t, client).Jobs, generated)
+		reads++
+	}
+
+	pages := 0
+	for _, r := range sbx.Requests() {
+		if r.Authenticated {
+			pages++
+		}
+	}
+	requests := len(sbx.Requests())
+	accepted, refused := client.DigestStats()
+	t.Logf("%d reads in %v of nonces lasting %v: %d requests for %d pages (digest alone: %d); pre-answers accepted %d, refused %d",
+		reads, time.Since(start).Round(time.Millisecond), lifetime, requests, pages, 2*pages, accepted, refused)
+	refusals := map[string]int{}
+	wireRefused := 0
+	for _, a := range wire.answers {
+		if a.status == http.StatusUnauthorized {
+			wireRefused++
+			if refusals[a.nonce]++; refusals[a.nonce] > 1 {
+				t.Errorf("nonce %s was refused %d times", a.nonce, refusals[a.nonce])
+			}
+		}
+	}
+	if refused != wireRefused {
+		t.Errorf("DigestStats counts %d refused pre-answers, the wire shows %d", refused, wireRefused)
+	}
+	if refused > accepted+1 {
+		t.Errorf("%d pre-answers refused, %d accepted", refused, accepted)
+	}
+	if requests > 2*pages*3/4 {
+		t.Errorf("%d requests for %d pages: the saving is gone", requests, pages)
 	}
 }

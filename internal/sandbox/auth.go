@@ -79,7 +79,7 @@ func (s *Server) newNonce() string {
 			delete(s.highestNonceCount, n)
 		}
 	}
-	s.nonces[nonce] = now.Add(5 * time.Minute)
+	s.nonces[nonce] = now.Add(s.NonceLifetime)
 	return nonce
 }
 
