@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mongodb-forks/digest"
 )
@@ -45,35 +46,40 @@ func newDigestTransport(publicKey, privateKey string, transport http.RoundTrippe
 // preAnswers holds the nonces the server has accepted and decides when a
 // request may carry a pre-answer. Its rules, and why:
 //
-//   - A nonce serves one request at a time (a "lane"): its counts reach the
-//     server in the order they were sent, so a server that refuses a count
-//     below one it has seen (RFC 7616's replay check) never refuses one for
-//     being overtaken. Pages in flight together each learn their own nonce
-//     from digest's exchange, which costs what digest alone costs.
-//   - A pre-answer is sent only while refused+inFlight <= accepted, so the
-//     refused pre-answers never exceed the accepted ones plus one, whatever
-//     the server does. Against a server that refuses reused nonces, the
-//     first pre-answer is the only one: after its refusal the client uses
-//     digest's own exchange for its lifetime.
-//   - Until a pre-answer has been accepted, and again after every refusal,
-//     one pre-answer is in flight at a time (a probe), so that pages in
-//     flight never send a batch of answers the server may refuse together.
-//   - A refusal also forgets the nonces learned before the refused one: a
-//     server that accepts reuse but expires nonces (as Atlas may) has most
-//     likely expired the older ones too. So each expiry costs at most the
-//     pre-answers in flight when it comes, and the saving resumes with the
-//     next nonce digest learns.
+//   - Until a pre-answer has been accepted, one is in flight at a time (a
+//     probe), and requests that could pre-answer wait for its outcome
+//     instead (a round trip, which digest's exchange would cost them too;
+//     at most maxProbeWait, in case the probe's page is slow for reasons
+//     of its own). A server that refuses reused nonces thus sees one
+//     pre-answer: after its refusal the client uses digest's own exchange
+//     for its lifetime.
+//   - Once a probe is accepted, requests in flight together share the
+//     newest nonce with increasing counts, as RFC 7616 allows. A server
+//     may refuse a count that another overtook on the way, or a nonce
+//     that expired (Atlas may do either); the client cannot tell which. So
+//     the first refusal after an acceptance makes every nonce serve one
+//     request at a time from then on (a "lane"): its counts reach the
+//     server in the order they were sent, and pages in flight together
+//     each learn their own nonce from digest's exchange, which costs what
+//     digest alone costs.
+//   - After every refusal, pre-answers go one probe at a time again until
+//     one is accepted, and the nonces learned before the refused one are
+//     forgotten: a server that expires nonces has most likely expired the
+//     older ones too. So an expiry costs at most the pre-answers in flight
+//     when it comes (one per nonce once nonces serve one request at a
+//     time), and the saving resumes with the next nonce digest learns.
 type preAnswers struct {
-	mu       sync.Mutex
-	pending  map[string]challenge // nonce -> challenge awaiting its first accepted answer
-	idle     []*lane              // nonces not in use, in the order they were learned
-	learned  uint64               // lanes learned so far, numbering them
-	accepted int                  // pre-answers the server accepted
-	refused  int                  // pre-answers the server refused
-	inFlight int                  // pre-answers awaiting an answer
-	proven   bool                 // the last pre-answer settled was accepted
-	off      bool                 // refused > accepted: no pre-answer ever again
-	onOff    func(ctx context.Context, accepted, refused int)
+	mu        sync.Mutex
+	pending   map[string]challenge // nonce -> challenge awaiting its first accepted answer
+	idle      []*lane              // nonces free to use, in the order they were learned
+	learned   uint64               // lanes learned so far, numbering them
+	accepted  int                  // pre-answers the server accepted
+	refused   int                  // pre-answers the server refused
+	proven    bool                 // the last pre-answer settled was accepted
+	exclusive bool                 // a nonce serves one request at a time
+	off       bool                 // the server refused the only probe it was sent
+	probe     chan struct{}        // closed when the probe in flight settles; nil when none is
+	onOff     func(ctx context.Context, accepted, refused int)
 }
 
 type challenge struct{ realm, opaque string }
@@ -83,11 +89,23 @@ type lane struct {
 	realm, nonce, opaque string
 	count                uint32
 	order                uint64 // when it was learned: larger is newer
+	free                 bool   // in preAnswers.idle
+}
+
+// ticket is one pre-answer: the lane and the count it uses.
+type ticket struct {
+	lane  *lane
+	count uint32
+	probe bool
 }
 
 // maxNonces bounds the challenges awaiting a first answer and the nonces
 // remembered (one per page in flight, at most, in each).
 const maxNonces = 64
+
+// maxProbeWait bounds how long a request waits for the probe's outcome
+// before it uses digest's exchange instead.
+const maxProbeWait = time.Second
 
 // offer notes a challenge from a 401 answer.
 func (c *preAnswers) offer(header string) {
@@ -99,6 +117,9 @@ func (c *preAnswers) offer(header string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.off {
+		return
+	}
 	if c.pending == nil || len(c.pending) >= maxNonces {
 		c.pending = map[string]challenge{}
 	}
@@ -120,53 +141,109 @@ func (c *preAnswers) answered(nonce, nc string) {
 }
 
 func (c *preAnswers) putLocked(l *lane) {
+	if l.free {
+		return
+	}
 	if len(c.idle) >= maxNonces {
+		c.idle[0].free = false
 		c.idle = slices.Delete(c.idle, 0, 1)
 	}
 	// Lanes come back out of order; keep them sorted by age.
 	i, _ := slices.BinarySearchFunc(c.idle, l.order, func(e *lane, order uint64) int { return cmp.Compare(e.order, order) })
 	c.idle = slices.Insert(c.idle, i, l)
+	l.free = true
 }
 
-// checkout returns the newest idle lane with its next count, or nil when
-// the request is to go without a pre-answer.
-func (c *preAnswers) checkout() *lane {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.off || len(c.idle) == 0 || c.refused+c.inFlight > c.accepted || (!c.proven && c.inFlight > 0) {
-		return nil
-	}
+// takeLocked returns the newest lane with its next count; an exclusive or
+// probing use takes it out of idle until it settles.
+func (c *preAnswers) takeLocked(probe bool) ticket {
 	l := c.idle[len(c.idle)-1]
-	c.idle = c.idle[:len(c.idle)-1]
+	if probe || c.exclusive {
+		c.idle = c.idle[:len(c.idle)-1]
+		l.free = false
+	}
 	l.count++
-	c.inFlight++
-	return l
+	return ticket{lane: l, count: l.count, probe: probe}
 }
 
-// settle records the server's answer to a pre-answer sent on l: status is
-// that answer's, 0 when none came.
-func (c *preAnswers) settle(ctx context.Context, l *lane, status int) {
+// checkout returns the pre-answer req may send, or ok false when it is to
+// go without one.
+func (c *preAnswers) checkout(ctx context.Context) (t ticket, ok bool) {
+	var timeout <-chan time.Time
+	for {
+		c.mu.Lock()
+		probe := c.probe
+		switch {
+		case c.off:
+			c.mu.Unlock()
+			return ticket{}, false
+		case probe != nil && !c.proven:
+			// Wait below, even when the probe holds the only nonce.
+		case len(c.idle) == 0:
+			c.mu.Unlock()
+			return ticket{}, false
+		case c.proven:
+			t := c.takeLocked(false)
+			c.mu.Unlock()
+			return t, true
+		default:
+			c.probe = make(chan struct{})
+			t := c.takeLocked(true)
+			c.mu.Unlock()
+			return t, true
+		}
+		c.mu.Unlock()
+		if timeout == nil {
+			timer := time.NewTimer(maxProbeWait)
+			defer timer.Stop()
+			timeout = timer.C
+		}
+		select {
+		case <-probe:
+		case <-timeout:
+			return ticket{}, false
+		case <-ctx.Done():
+			return ticket{}, false
+		}
+	}
+}
+
+// settle records the server's answer to a pre-answer: status is that
+// answer's, 0 when none came.
+func (c *preAnswers) settle(ctx context.Context, t ticket, status int) {
 	c.mu.Lock()
-	c.inFlight--
+	if t.probe {
+		close(c.probe)
+		c.probe = nil
+	}
+	turnOff := false
 	switch {
 	case status == http.StatusUnauthorized:
 		c.refused++
 		c.proven = false
-		c.idle = slices.DeleteFunc(c.idle, func(e *lane) bool { return e.order < l.order })
+		if c.accepted == 0 {
+			turnOff = !c.off
+			c.off = true
+			c.idle, c.pending = nil, nil
+			break
+		}
+		c.exclusive = true
+		c.idle = slices.DeleteFunc(c.idle, func(e *lane) bool {
+			if e.order <= t.lane.order {
+				e.free = false
+				return true
+			}
+			return false
+		})
 	case authenticated(status):
 		c.accepted++
 		c.proven = true
-		c.putLocked(l)
+		c.putLocked(t.lane)
 	default:
 		// No answer, or one that says nothing about the nonce (a proxy's
 		// 502): the count may or may not have reached the server, and
 		// the next one is higher either way.
-		c.putLocked(l)
-	}
-	turnOff := !c.off && c.refused > c.accepted
-	if turnOff {
-		c.off = true
-		c.idle, c.pending = nil, nil
+		c.putLocked(t.lane)
 	}
 	accepted, refused := c.accepted, c.refused
 	c.mu.Unlock()
@@ -235,25 +312,26 @@ type preemptiveDigest struct {
 }
 
 func (p *preemptiveDigest) RoundTrip(req *http.Request) (*http.Response, error) {
-	l := p.cache.checkout()
-	if l == nil {
+	t, ok := p.cache.checkout(req.Context())
+	if !ok {
 		return p.next.RoundTrip(req)
 	}
 	cnonce := make([]byte, 8)
 	_, _ = rand.Read(cnonce) // never fails: crypto/rand crashes the program instead
-	pa := &preAnswer{header: p.answer(req, l, hex.EncodeToString(cnonce))}
+	pa := &preAnswer{header: p.answer(req, t, hex.EncodeToString(cnonce))}
 	// RoundTrippers must not modify the caller's request.
 	authed := req.Clone(context.WithValue(req.Context(), preAnswerKey{}, pa))
 	authed.Header.Set("Authorization", pa.header)
 	resp, err := p.next.RoundTrip(authed)
-	p.cache.settle(req.Context(), l, pa.status)
+	p.cache.settle(req.Context(), t, pa.status)
 	return resp, err
 }
 
-// answer is the Authorization header answering l's nonce with its count.
-func (p *preemptiveDigest) answer(req *http.Request, l *lane, cnonce string) string {
+// answer is the Authorization header answering t's nonce with its count.
+func (p *preemptiveDigest) answer(req *http.Request, t ticket, cnonce string) string {
+	l := t.lane
 	uri := req.URL.RequestURI()
-	nc := fmt.Sprintf("%08x", l.count)
+	nc := fmt.Sprintf("%08x", t.count)
 	ha1 := md5Hex(p.username + ":" + l.realm + ":" + p.password)
 	ha2 := md5Hex(req.Method + ":" + uri)
 	response := md5Hex(strings.Join([]string{ha1, l.nonce, nc, cnonce, "auth", ha2}, ":"))
