@@ -350,3 +350,40 @@ func TestDigest_expiringNoncesKeepTheSaving(t *testing.T) {
 		t.Errorf("%d requests for %d pages: the saving is gone", requests, pages)
 	}
 }
+
+// TestDigest_slowProbeHoldsOthersBriefly: requests wait for the outcome of
+// the first pre-answer (the probe) for a moment only; a probe whose page is
+// slow does not hold the other reads for as long as it takes.
+func TestDigest_slowProbeHoldsOthersBriefly(t *testing.T) {
+	sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 8))
+	sbx.SetJobs(testProject, "slow", sandbox.GenerateJobs("slow", 3, 9))
+	client := newTestClient(t, srv.URL)
+	listTestCluster(t, client) // learns a nonce, sends no pre-answer
+	sbx.AddFault(sandbox.Fault{Cluster: "slow", Hang: 3 * maxProbeWait, Times: 1})
+
+	slow := make(chan error, 1)
+	go func() {
+		_, err := client.ListExportJobs(context.Background(), testProject, "slow")
+		slow <- err
+	}()
+	waitUntil(t, "the probe's page hangs", func() bool { return sbx.FaultsFired() > 0 })
+	other := make(chan error, 1)
+	go func() {
+		_, err := client.ListExportJobs(context.Background(), testProject, testCluster)
+		other <- err
+	}()
+	select {
+	case err := <-other:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case err := <-slow:
+		t.Fatalf("the slow read (%v) ended before the other one: the other waited for its probe", err)
+	}
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+	if accepted, refused := client.DigestStats(); accepted != 1 || refused != 0 {
+		t.Errorf("pre-answers accepted %d, refused %d; want the probe accepted, and no other pre-answer while it was in flight", accepted, refused)
+	}
+}
