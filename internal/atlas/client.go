@@ -98,6 +98,7 @@ type Client struct {
 	budget       *requestBudget
 	logger       Logger
 	api          *retryablehttp.Client
+	preAnswers   *preAnswers // nil with a service account
 }
 
 // ErrNoCredentials is returned by New when neither a key pair nor a service
@@ -166,22 +167,23 @@ func New(cfg Config) (*Client, error) {
 	case cfg.PublicKey != "" && cfg.PrivateKey != "":
 		// Every attempt passes through mongodb-forks/digest, which answers a
 		// fresh challenge whenever the cached one (digest.go) is refused.
-		authenticated = newDigestTransport(cfg.PublicKey, cfg.PrivateKey, transport)
+		d := newDigestTransport(cfg.PublicKey, cfg.PrivateKey, transport, func(ctx context.Context, accepted, refused int) {
+			c.debug(ctx, "Atlas refuses digest answers to reused nonces: answering every challenge from now on",
+				map[string]any{"pre_answers_accepted": accepted, "pre_answers_refused": refused})
+		})
+		c.preAnswers = d.cache
+		authenticated = d
 	case cfg.ClientID != "" && cfg.ClientSecret != "":
 		// The token call gets the same retries and per-attempt timeout as
 		// the API calls, and runs on the same connections.
 		tokenHTTP := c.newRetryClient(&http.Client{Transport: transport, Timeout: cfg.RequestTimeout, CheckRedirect: c.checkRedirect}, cfg)
-		tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, tokenHTTP.StandardClient())
-		cc := clientcredentials.Config{
+		cc := &clientcredentials.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
 			TokenURL:     base.JoinPath("api", "oauth", "token").String(),
 			AuthStyle:    oauth2.AuthStyleInHeader,
 		}
-		// Renew a minute early so that a long paged read never carries a
-		// token that expires mid-walk.
-		source := oauth2.ReuseTokenSourceWithExpiry(nil, cc.TokenSource(tokenCtx), time.Minute)
-		authenticated = &oauth2.Transport{Source: source, Base: transport}
+		authenticated = newBearerTransport(cc, tokenHTTP.StandardClient(), transport)
 	default:
 		return nil, ErrNoCredentials
 	}
@@ -192,6 +194,16 @@ func New(cfg Config) (*Client, error) {
 		CheckRedirect: c.checkRedirect,
 	}, cfg)
 	return c, nil
+}
+
+// DigestStats counts the digest answers the client computed ahead of the
+// server's challenge (reusing a nonce it had answered before) that the
+// server accepted and refused. Both are zero with a service account.
+func (c *Client) DigestStats() (accepted, refused int) {
+	if c.preAnswers == nil {
+		return 0, 0
+	}
+	return c.preAnswers.stats()
 }
 
 // ParseBaseURL checks that raw is an absolute http(s) URL, and that plain

@@ -79,7 +79,7 @@ func (s *Server) newNonce() string {
 			delete(s.highestNonceCount, n)
 		}
 	}
-	s.nonces[nonce] = now.Add(5 * time.Minute)
+	s.nonces[nonce] = now.Add(s.NonceLifetime)
 	return nonce
 }
 
@@ -165,6 +165,10 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Use POST.")
 		return
 	}
+	// The form is read first: until a handler has read the body, net/http
+	// does not watch the connection, and a hang would not end when the
+	// client gives up.
+	formErr := r.ParseForm()
 	if s.applyFault(w, r, route{}) {
 		return
 	}
@@ -177,7 +181,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			map[string]string{"error": "invalid_client", "error_description": "Invalid client credentials."})
 		return
 	}
-	if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" {
+	if formErr != nil || r.PostForm.Get("grant_type") != "client_credentials" {
 		writeJSON(w, http.StatusBadRequest, "application/json",
 			map[string]string{"error": "unsupported_grant_type", "error_description": "Use grant_type=client_credentials."})
 		return

@@ -77,6 +77,9 @@ type Server struct {
 	// already accepted for its nonce, as a strict RFC 7616 server may: answers
 	// that overtake each other on the way are refused.
 	StrictNonceCounts bool
+	// NonceLifetime is how long a digest nonce is good for (default 5
+	// minutes); a server may accept reused nonces and still expire them.
+	NonceLifetime time.Duration
 }
 
 // New returns a sandbox seeded with the documentation examples, a generated
@@ -109,6 +112,7 @@ func NewEmpty() *Server {
 		buckets:           map[string]map[string]ExportBucket{},
 		keyBudget:         map[string]int{},
 		TokenLifetime:     time.Hour,
+		NonceLifetime:     5 * time.Minute,
 	}
 }
 
