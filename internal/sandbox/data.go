@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -22,6 +23,14 @@ type Job struct {
 	CustomData     *[]Label      `json:"customData,omitempty"` // a pointer, so that [] and absent both exist
 	ExportStatus   *ExportStatus `json:"exportStatus,omitempty"`
 	StateReason    *StateReason  `json:"stateReason,omitempty"`
+
+	// Extra holds what the fields above cannot: keys they do not model, and
+	// known keys whose value they would not give back as written (a null, a
+	// field Atlas added inside exportStatus). It keeps jobs pasted from
+	// Atlas whole; its values are served as they are and win over the
+	// field of the same key, and a nil value leaves that key out
+	// (job_json.go).
+	Extra map[string]json.RawMessage `json:"-"`
 }
 
 // Component is one shard's export of a sharded cluster's export job.
@@ -65,6 +74,9 @@ const (
 	ClusterGenerated = "generated"
 	// ClusterEmpty exists and has no export jobs.
 	ClusterEmpty = "empty"
+	// ClusterBucketKinds holds a Successful job for each seeded export
+	// bucket (BucketKindsJobs) and one whose bucket has been deleted.
+	ClusterBucketKinds = "bucket-kinds"
 
 	GeneratedJobs = 3000
 
@@ -73,8 +85,12 @@ const (
 	ClientID     = "mdb_sa_id_64b7e2f0c1d2a3b4c5d6e7f9"
 	ClientSecret = "mdb_sa_sk_sandbox_3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e" //nolint:gosec // the sandbox's published test credential
 
-	bucketID = "64b7e30ac1d2a3b4c5d6e800"
+	bucketID = BucketAWS
 )
+
+// generatedBuckets are the export buckets the generated jobs cycle through:
+// three distinct buckets, one of each cloud.
+var generatedBuckets = [...]string{BucketAWS, BucketGCP, BucketAzure}
 
 // DocsReplicaSetJobs is the replica set example of "Get All Cloud Backup
 // Snapshot Export Jobs" (shared/seed), with its placeholders filled in and the
@@ -122,6 +138,43 @@ func DocsShardedJobs() []Job {
 	}
 }
 
+// BucketKindsJobs are the jobs of ClusterBucketKinds, newest first: a
+// Successful export to each seeded bucket (the GCP one with the leading slash
+// the documentation's examples show, the others without, as Atlas sends
+// them), then an old one to BucketDeleted.
+func BucketKindsJobs() []Job {
+	kinds := []struct {
+		bucket       string
+		created      time.Time
+		leadingSlash bool
+	}{
+		{BucketAWS, time.Date(2026, 11, 5, 3, 0, 0, 0, time.UTC), false},
+		{BucketGCP, time.Date(2026, 11, 4, 3, 0, 0, 0, time.UTC), true},
+		{BucketAzure, time.Date(2026, 11, 3, 3, 0, 0, 0, time.UTC), false},
+		{BucketAzureAccountOnly, time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC), false},
+		{BucketDeleted, time.Date(2024, 1, 2, 3, 0, 0, 0, time.UTC), false},
+	}
+	jobs := make([]Job, 0, len(kinds))
+	for i, k := range kinds {
+		prefix := docsPrefix(ClusterBucketKinds, fmt.Sprintf("%s/%d", k.created.Format("2006-01-02T1504"), k.created.Unix()))
+		if k.leadingSlash {
+			prefix = "/" + prefix
+		}
+		jobs = append(jobs, Job{
+			ID:             objectID(k.created, 9, uint64(i)),                     //nolint:gosec // i is a non-negative index
+			SnapshotID:     objectID(k.created.Add(-5*time.Minute), 9, uint64(i)), //nolint:gosec // i is a non-negative index
+			ExportBucketID: k.bucket,
+			State:          "Successful",
+			CreatedAt:      k.created.Format(time.RFC3339),
+			FinishedAt:     k.created.Add(12 * time.Minute).Format(time.RFC3339),
+			Prefix:         prefix,
+			CustomData:     &[]Label{},
+			ExportStatus:   &ExportStatus{ExportedCollections: 4, TotalCollections: 4},
+		})
+	}
+	return jobs
+}
+
 func docsPrefix(cluster, tail string) string {
 	return strings.Join([]string{"exported_snapshots", OrgID, ProjectID, cluster, tail}, "/")
 }
@@ -148,7 +201,7 @@ func generatedJob(cluster string, created time.Time, i int, seed uint64, rng *ra
 	job := Job{
 		ID:             id,
 		SnapshotID:     objectID(created.Add(-5*time.Minute), seed^0xabcdef, uint64(i)), //nolint:gosec // i is a non-negative index
-		ExportBucketID: bucketID,
+		ExportBucketID: generatedBuckets[i%len(generatedBuckets)],
 		CreatedAt:      created.Format(time.RFC3339),
 		Prefix: strings.Join([]string{"exported_snapshots", OrgID, ProjectID, cluster,
 			created.Format("2006-01-02T1504"), fmt.Sprint(created.Unix())}, "/"),

@@ -8,14 +8,18 @@ import (
 	"time"
 )
 
-// Fault scripts a failure. A fault matches requests by cluster and page (the
-// zero values match any) after they have authenticated, or token requests
-// when TokenEndpoint is set, and fires Times times (0: for ever).
+// Fault scripts a failure. A fault matches requests by cluster and page, or
+// by export bucket (the zero values match any) after they have
+// authenticated, or token requests when TokenEndpoint is set, and fires Times
+// times (0: for ever).
 type Fault struct {
-	Cluster       string
-	Page          int
-	TokenEndpoint bool
-	Times         int
+	// Cluster and Page match export job requests only.
+	Cluster string
+	Page    int
+	// ExportBucketID matches only GETs of that export bucket.
+	ExportBucketID string
+	TokenEndpoint  bool
+	Times          int
 
 	// Hang holds the answer this long, or until the client gives up. With
 	// nothing else set, the normal answer follows.
@@ -32,8 +36,14 @@ type Fault struct {
 	// Truncate sends the normal 200 answer's headers and only half of its
 	// body, then drops the connection.
 	Truncate bool
+	// ProjectID, when set, narrows the fault to that project's requests.
+	ProjectID string
+	// Every makes the fault fire on every Every-th request it matches only
+	// (1 or 0: on each), as a rate limit that lets the others through does.
+	Every int
 
-	fired int
+	fired   int
+	matched int
 }
 
 // AddFault scripts a fault; faults are tried in the order they were added.
@@ -69,12 +79,24 @@ func (s *Server) nextFault(r *http.Request, rt route) *Fault {
 		if f.TokenEndpoint != tokenRequest || (f.Times > 0 && f.fired >= f.Times) {
 			continue
 		}
-		if f.Cluster != "" && f.Cluster != rt.cluster {
+		if f.Cluster != "" && f.Cluster != rt.cluster { // a bucket route has no cluster
+			continue
+		}
+		if f.ExportBucketID != "" && f.ExportBucketID != rt.bucketID {
 			continue
 		}
 		if f.Page != 0 {
 			page, _ := intParam(r.URL.Query(), "pageNum", 1, 1, 1<<30)
-			if page != f.Page || rt.exportID != "" {
+			if page != f.Page || rt.exportID != "" || rt.bucketID != "" {
+				continue
+			}
+		}
+		if f.ProjectID != "" && f.ProjectID != rt.projectID {
+			continue
+		}
+		if f.Every > 1 {
+			f.matched++
+			if f.matched%f.Every != 0 {
 				continue
 			}
 		}
@@ -129,9 +151,12 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, rt route) bo
 // when the handler returns short, and the client sees the body cut off.
 func (s *Server) serveTruncated(w http.ResponseWriter, r *http.Request, rt route) {
 	rec := httptest.NewRecorder()
-	if rt.exportID != "" {
+	switch {
+	case rt.bucketID != "":
+		s.serveBucket(rec, r, rt)
+	case rt.exportID != "":
 		s.serveJob(rec, rt)
-	} else {
+	default:
 		s.serveList(rec, r, rt)
 	}
 	body := rec.Body.Bytes()

@@ -8,10 +8,11 @@ import (
 	"time"
 )
 
-// This file routes requests to the export job operations and answers them.
+// This file routes requests to the export job and export bucket operations
+// and answers the export job ones.
 
 // ServeHTTP authenticates, applies scripted faults, then routes to the
-// token endpoint or an export job operation.
+// token endpoint, an export job operation or the export bucket GET.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.inFlight++
@@ -65,6 +66,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.applyFault(sw, r, route) {
 		return
 	}
+	if route.bucketID != "" {
+		s.serveBucket(sw, r, route)
+		return
+	}
 	if route.version == "v2" && !acceptsV2(r.Header.Get("Accept")) {
 		writeError(sw, http.StatusNotAcceptable, "INVALID_ACCEPT_HEADER",
 			"Invalid accept header or version date. Use application/vnd.atlas.2023-01-01+json.")
@@ -79,12 +84,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type route struct {
 	version, projectID, cluster, exportID string
+	// bucketID is set, and cluster and exportID are not, on the export
+	// bucket route.
+	bucketID string
 }
 
 // parseRoute matches /api/atlas/{v2|v1.0}/groups/{g}/clusters/{c}/backup/exports[/{id}], with or
-// without the trailing slash the v1.0 documentation uses.
+// without the trailing slash the v1.0 documentation uses, and
+// /api/atlas/v2/groups/{g}/backup/exportBuckets/{id}.
 func parseRoute(path string) (route, bool) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if len(parts) == 8 && parts[0] == "api" && parts[1] == "atlas" && parts[2] == "v2" && parts[3] == "groups" &&
+		parts[5] == "backup" && parts[6] == "exportBuckets" && parts[7] != "" {
+		return route{version: parts[2], projectID: parts[4], bucketID: parts[7]}, true
+	}
 	if len(parts) < 9 || parts[0] != "api" || parts[1] != "atlas" || (parts[2] != "v2" && parts[2] != "v1.0") ||
 		parts[3] != "groups" || parts[5] != "clusters" || parts[7] != "backup" || parts[8] != "exports" || len(parts) > 10 {
 		return route{}, false
@@ -128,17 +141,19 @@ func (s *Server) serveJob(w http.ResponseWriter, rt route) {
 	}
 }
 
-func (s *Server) notFound(w http.ResponseWriter, rt route) {
+func (s *Server) projectHasClusters(projectID string) bool {
 	s.mu.Lock()
-	projectKnown := false
+	defer s.mu.Unlock()
 	for key := range s.clusters {
-		if strings.HasPrefix(key, rt.projectID+"/") {
-			projectKnown = true
-			break
+		if strings.HasPrefix(key, projectID+"/") {
+			return true
 		}
 	}
-	s.mu.Unlock()
-	if !projectKnown {
+	return false
+}
+
+func (s *Server) notFound(w http.ResponseWriter, rt route) {
+	if !s.projectHasClusters(rt.projectID) {
 		writeError(w, http.StatusNotFound, "GROUP_NOT_FOUND", fmt.Sprintf("No group with ID %s exists.", rt.projectID))
 		return
 	}

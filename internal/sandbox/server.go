@@ -1,5 +1,5 @@
 // Package sandbox is a small Atlas-compatible server for the export job
-// endpoints: HTTP Digest with a real challenge and verification, OAuth 2.0
+// endpoints and the export bucket GET: HTTP Digest with a real challenge and verification, OAuth 2.0
 // client credentials, the v2 and v1.0 list and get operations with Atlas's
 // paging and error envelope, and scripted faults (rate limiting, proxy
 // errors, hangs, truncated bodies, jobs created while a client pages, keys
@@ -42,13 +42,14 @@ type Request struct {
 // Server is the sandbox. The zero value is not usable; call New or NewEmpty.
 type Server struct {
 	mu                sync.Mutex
-	keys              map[string]string          // public key -> private key
-	serviceAccounts   map[string]string          // client id -> secret
-	tokens            map[string]time.Time       // access token -> expiry
-	nonces            map[string]time.Time       // digest nonce -> expiry
-	nonceCounts       map[string]map[string]bool // digest nonce -> nonce counts used
-	highestNonceCount map[string]uint64          // digest nonce -> highest count accepted
-	clusters          map[string][]Job           // projectID/cluster -> jobs, newest first
+	keys              map[string]string                  // public key -> private key
+	serviceAccounts   map[string]string                  // client id -> secret
+	tokens            map[string]time.Time               // access token -> expiry
+	nonces            map[string]time.Time               // digest nonce -> expiry
+	nonceCounts       map[string]map[string]bool         // digest nonce -> nonce counts used
+	highestNonceCount map[string]uint64                  // digest nonce -> highest count accepted
+	clusters          map[string][]Job                   // projectID/cluster -> jobs, newest first
+	buckets           map[string]map[string]ExportBucket // projectID -> bucket id -> bucket
 	faults            []*Fault
 	afterPage         []*pageHook
 	keyBudget         map[string]int // public key -> authenticated requests left
@@ -72,8 +73,9 @@ type Server struct {
 }
 
 // New returns a sandbox seeded with the documentation examples, a generated
-// cluster of GeneratedJobs jobs and an empty cluster, accepting the sandbox
-// key pair and service account.
+// cluster of GeneratedJobs jobs, an empty cluster, a cluster whose jobs
+// point at each kind of export bucket (and at a deleted one) and those
+// buckets, accepting the sandbox key pair and service account.
 func New() *Server {
 	s := NewEmpty()
 	s.AddKey(PublicKey, PrivateKey)
@@ -82,6 +84,8 @@ func New() *Server {
 	s.SetJobs(ProjectID, ClusterSharded, DocsShardedJobs())
 	s.SetJobs(ProjectID, ClusterGenerated, GenerateJobs(ClusterGenerated, GeneratedJobs, 1))
 	s.SetJobs(ProjectID, ClusterEmpty, nil)
+	s.SetJobs(ProjectID, ClusterBucketKinds, BucketKindsJobs())
+	s.SetExportBuckets(ProjectID, SeededExportBuckets()...)
 	return s
 }
 
@@ -95,6 +99,7 @@ func NewEmpty() *Server {
 		nonceCounts:       map[string]map[string]bool{},
 		highestNonceCount: map[string]uint64{},
 		clusters:          map[string][]Job{},
+		buckets:           map[string]map[string]ExportBucket{},
 		keyBudget:         map[string]int{},
 		TokenLifetime:     time.Hour,
 	}
