@@ -5,9 +5,10 @@
 # module's path for clusters without a successful export.
 #
 # Giving results a mocked value (mock_data defaults or override_data values
-# with results = [{ ... }]) fails in terraform 1.11 and later with
-# "incompatible types; expected object type, found tuple" (hashicorp/terraform
-# issue 38369): test that path against the sandbox (sandbox.tftest.hcl).
+# with results = [{ ... }]) fails in terraform test with "incompatible types;
+# expected object type, found tuple" (hashicorp/terraform issue 38369): test
+# that path against the sandbox (sandbox.tftest.hcl). OpenTofu accepts it
+# (mocked_results.tofutest.hcl).
 mock_provider "atlasexports" {}
 
 variables {

@@ -41,7 +41,7 @@ run "sharded_cluster_lists_its_shards" {
     error_message = "analytics: expected the successful export of 2026-05-06, not the newer failed one: got ${jsonencode(output.latest_exports["analytics"])}"
   }
   assert {
-    condition     = output.latest_exports["analytics"].shards == tolist(["atlas-q1w2e3-shard-0", "atlas-q1w2e3-shard-1", "atlas-q1w2e3-shard-2"])
+    condition     = tolist(output.latest_exports["analytics"].shards) == tolist(["atlas-q1w2e3-shard-0", "atlas-q1w2e3-shard-1", "atlas-q1w2e3-shard-2"])
     error_message = "analytics: wrong shards ${jsonencode(output.latest_exports["analytics"].shards)}"
   }
 }
