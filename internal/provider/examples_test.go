@@ -32,6 +32,7 @@ func TestExamples_validate(t *testing.T) {
 		filepath.Join(root, "examples", "data-sources", "atlasexports_snapshot_export"),
 		filepath.Join(root, "examples", "data-sources", "atlasexports_snapshot_exports"),
 		quickstart,
+		filepath.Join(root, "examples", "module-testing"),
 	}
 	for _, d := range dataSourceDirs {
 		if !slices.Contains(dirs, d) {
@@ -45,10 +46,14 @@ func TestExamples_validate(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the provider: %v\n%s", err, out)
 	}
+	// terraform resolves the examples' source "atlasexports/atlasexports" on
+	// registry.terraform.io, OpenTofu on registry.opentofu.org; the overrides
+	// name both, so that the test runs with either as TF_ACC_TERRAFORM_PATH.
 	cliConfig := filepath.Join(t.TempDir(), "dev.tfrc")
 	overrides := `provider_installation {
   dev_overrides {
     "registry.terraform.io/atlasexports/atlasexports" = "` + filepath.ToSlash(pluginDir) + `"
+    "registry.opentofu.org/atlasexports/atlasexports" = "` + filepath.ToSlash(pluginDir) + `"
   }
   direct {}
 }
