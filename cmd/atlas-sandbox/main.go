@@ -181,7 +181,7 @@ func describeProject(p sandbox.FixtureProject) string {
 // are published, so they are shown; secrets from a fixtures file are not,
 // since start-up messages end up in CI logs.
 func describeCredentials(c credentials) string {
-	const hidden = "(as in the fixtures)"
+	const hidden = "(as in the fixtures)" //nolint:gosec // G101: a placeholder shown instead of a secret
 	var parts []string
 	for _, k := range c.keys {
 		shown := hidden

@@ -341,7 +341,9 @@ func TestTokenCache_lastWaiterGivingUpStopsTheRequest(t *testing.T) {
 	}()
 	req := <-endpoint.arrived
 	cancel()
-	<-done
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the cancelled caller got %v; want context.Canceled", err)
+	}
 	waitUntil(t, "the abandoned token request stops", func() bool { return req.Context().Err() != nil })
 
 	close(endpoint.release)

@@ -53,7 +53,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Setenv("TF_ACC_TERRAFORM_PATH", path) //nolint:usetesting // TestMain has no *testing.T
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeCLIProvider()
+	os.Exit(code)
 }
 
 // startSandbox serves a seeded sandbox for one test. configure runs before

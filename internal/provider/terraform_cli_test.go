@@ -35,7 +35,9 @@ func newTerraformCLI(t *testing.T) *terraformCLI {
 		t.Skip("TF_ACC is not set: skipping a test that runs terraform")
 	}
 	cliProviderOnce.Do(func() {
-		cliProviderDir, cliProviderErr = os.MkdirTemp("", "atlasexports-provider-")
+		// One build for every test of the binary, so not a test's TempDir;
+		// TestMain removes it.
+		cliProviderDir, cliProviderErr = os.MkdirTemp("", "atlasexports-provider-") //nolint:usetesting // shared by the tests, removed by TestMain
 		if cliProviderErr != nil {
 			return
 		}
@@ -62,6 +64,13 @@ func newTerraformCLI(t *testing.T) *terraformCLI {
 		t.Fatal(err)
 	}
 	return &terraformCLI{binary: binary, dir: t.TempDir(), cliConfig: cliConfig}
+}
+
+// removeCLIProvider removes the provider build newTerraformCLI made, if any.
+func removeCLIProvider() {
+	if cliProviderDir != "" {
+		_ = os.RemoveAll(cliProviderDir)
+	}
 }
 
 type buildError struct {
