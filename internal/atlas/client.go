@@ -94,6 +94,8 @@ type Client struct {
 	concurrency  int
 	logger       Logger
 	api          *retryablehttp.Client
+	// buckets is client-wide: every read of the provider shares it.
+	buckets bucketCache
 }
 
 // ErrNoCredentials is returned by New when neither a key pair nor a service
