@@ -181,7 +181,7 @@ func BenchmarkResultsToState(b *testing.B) {
 	}{
 		{"reflection", func(jobs []atlas.ExportJob) (tftypes.Value, error) { return reflectionState(ctx, config, jobs) }},
 		{"tftypes", func(jobs []atlas.ExportJob) (tftypes.Value, error) {
-			return snapshotExportsState(ctx, config.Raw, jobs, nil)
+			return snapshotExportsState(ctx, config.Raw, jobs, len(jobs), nil)
 		}},
 	}
 	for _, n := range []int{1000, 10000} {

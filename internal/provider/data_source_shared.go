@@ -53,6 +53,12 @@ type readTimeoutKey struct{}
 // addReadError turns a client error into a diagnostic: what failed, what
 // Atlas said, and what to do about it.
 func (d *providerData) addReadError(ctx context.Context, diags *diag.Diagnostics, summary string, err error) {
+	diags.AddError(summary, d.readErrorDetail(ctx, err))
+}
+
+// readErrorDetail says what Atlas said about a failed read and what to do
+// about it.
+func (d *providerData) readErrorDetail(ctx context.Context, err error) string {
 	var detail strings.Builder
 	// Atlas's detail usually ends a sentence already.
 	detail.WriteString(strings.TrimSuffix(err.Error(), ".") + ".")
@@ -75,7 +81,7 @@ func (d *providerData) addReadError(ctx context.Context, diags *diag.Diagnostics
 			detail.WriteString(" In use: " + d.credentialSource + ".")
 		}
 	}
-	diags.AddError(summary, detail.String())
+	return detail.String()
 }
 
 // timeoutsRead returns the read value of a timeouts block, or "".
