@@ -56,8 +56,9 @@ func main() {
 		}
 	}
 	fmt.Printf("Atlas sandbox listening on %s\n", baseURL)
-	fmt.Printf("  project %s, clusters %s, %s, %s (%d jobs), %s\n", sandbox.ProjectID,
-		sandbox.ClusterReplicaSet, sandbox.ClusterSharded, sandbox.ClusterGenerated, sandbox.GeneratedJobs, sandbox.ClusterEmpty)
+	fmt.Printf("  project %s, clusters %s, %s, %s (%d jobs), %s, %s (a job per kind of export bucket)\n", sandbox.ProjectID,
+		sandbox.ClusterReplicaSet, sandbox.ClusterSharded, sandbox.ClusterGenerated, sandbox.GeneratedJobs, sandbox.ClusterEmpty,
+		sandbox.ClusterBucketKinds)
 	if extraCluster != "" {
 		fmt.Printf("  cluster %s (%d jobs)\n", extraCluster, *generate)
 	}
