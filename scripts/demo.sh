@@ -29,10 +29,10 @@ cp "$root"/examples/quickstart/*.tf "$build/demo/"
 echo "==> terraform apply (examples/quickstart), log in build/demo/apply.log"
 if ! terraform -chdir="$build/demo" apply -auto-approve -input=false -no-color \
   -var 'project_id=64b7e2f0c1d2a3b4c5d6e7f8' \
-  -var 'cluster_names=["docs-replica-set","docs-sharded","generated"]' >"$build/demo/apply.log" 2>&1; then
+  -var 'cluster_names=["docs-replica-set","docs-sharded","generated","bucket-kinds"]' >"$build/demo/apply.log" 2>&1; then
   cat "$build/demo/apply.log" >&2
   exit 1
 fi
 grep -E '^Apply complete' "$build/demo/apply.log"
-echo "==> outputs: export prefixes of the sandbox's clusters"
+echo "==> outputs: export prefixes and URIs of the sandbox's clusters (bucket-kinds: one export per cloud, and one whose bucket is gone)"
 terraform -chdir="$build/demo" output -no-color

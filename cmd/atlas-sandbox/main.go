@@ -117,8 +117,9 @@ func newSandbox(fixturesPath string, generate int) (*sandbox.Server, served, err
 
 func builtInSandbox(generate int) (*sandbox.Server, served, error) {
 	srv := sandbox.New()
-	s := served{lines: []string{fmt.Sprintf("project %s, clusters %s, %s, %s (%d jobs), %s", sandbox.ProjectID,
-		sandbox.ClusterReplicaSet, sandbox.ClusterSharded, sandbox.ClusterGenerated, sandbox.GeneratedJobs, sandbox.ClusterEmpty)}}
+	s := served{lines: []string{fmt.Sprintf("project %s, clusters %s, %s, %s (%d jobs), %s, %s (a job per kind of export bucket)",
+		sandbox.ProjectID, sandbox.ClusterReplicaSet, sandbox.ClusterSharded, sandbox.ClusterGenerated, sandbox.GeneratedJobs,
+		sandbox.ClusterEmpty, sandbox.ClusterBucketKinds)}}
 	if generate > 0 {
 		extraCluster := fmt.Sprintf("generated-%d", generate)
 		srv.SetJobs(sandbox.ProjectID, extraCluster, sandbox.GenerateJobs(extraCluster, generate, 1))

@@ -33,6 +33,8 @@ data "atlasexports_snapshot_exports" "successful" {
   project_id   = var.project_id
   cluster_name = each.value
   states       = ["Successful"]
+  # Only the newest one is used: the state keeps one job per cluster.
+  limit = 1
 }
 
 locals {
@@ -44,11 +46,12 @@ locals {
 }
 
 output "latest_exports" {
-  description = "The newest successful export of each cluster given, or null for a cluster without one: its job ID, S3 prefix, creation time and the replica sets of its shards (empty for a replica set cluster)."
+  description = "The newest successful export of each cluster given, or null for a cluster without one: its job ID, prefix, full URI (such as s3://bucket/prefix; null when its bucket no longer exists), creation time and the replica sets of its shards (empty for a replica set cluster)."
   value = {
     for name, job in local.newest : name => job == null ? null : {
       id         = job.id
       prefix     = job.prefix
+      uri        = job.uri
       created_at = job.created_at
       shards     = [for c in job.components : c.replica_set_name]
     }

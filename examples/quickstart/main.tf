@@ -39,6 +39,8 @@ data "atlasexports_snapshot_exports" "successful" {
   project_id   = var.project_id
   cluster_name = each.value
   states       = ["Successful"]
+  # results are newest first: the newest successful export is all we need.
+  limit = 1
 }
 
 locals {
@@ -55,7 +57,7 @@ output "export_counts" {
 }
 
 output "export_prefixes" {
-  description = "Every export's S3 prefix and state, newest first, for the clusters with at most 5 exports."
+  description = "Every export's prefix and state, newest first, for the clusters with at most 5 exports."
   value = {
     for name, exports in data.atlasexports_snapshot_exports.all :
     name => [for job in exports.results : "${job.state}: ${job.prefix}"] if length(exports.results) <= 5
@@ -63,8 +65,21 @@ output "export_prefixes" {
 }
 
 output "latest_successful_prefix" {
-  description = "S3 prefix of the newest successful export of each cluster (null when there is none)."
+  description = "Prefix of the newest successful export of each cluster (null when there is none)."
   value       = { for name, job in local.latest_successful : name => try(job.prefix, null) }
+}
+
+output "latest_successful_uri" {
+  description = "Full address (s3://, gs:// or Azure https://) of the newest successful export of each cluster."
+  value       = { for name, job in local.latest_successful : name => try(job.uri, null) }
+}
+
+output "export_uris" {
+  description = "Every export's state and full address, newest first, for the clusters with at most 5 exports (null for a job whose bucket is gone)."
+  value = {
+    for name, exports in data.atlasexports_snapshot_exports.all :
+    name => [for job in exports.results : "${job.state}: ${coalesce(job.uri, "(bucket ${job.export_bucket_id} not found)")}"] if length(exports.results) <= 5
+  }
 }
 
 output "shard_exports" {

@@ -99,6 +99,8 @@ type Client struct {
 	logger       Logger
 	api          *retryablehttp.Client
 	preAnswers   *preAnswers // nil with a service account
+	// buckets is client-wide: every read of the provider shares it.
+	buckets bucketCache
 }
 
 // ErrNoCredentials is returned by New when neither a key pair nor a service

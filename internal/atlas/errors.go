@@ -35,6 +35,9 @@ type APIError struct {
 	// notFound is the advice for a 404, when the operation knows better
 	// than "project or cluster".
 	notFound string
+	// forbidden is the advice for a 403, when the operation needs another
+	// role than the export job operations.
+	forbidden string
 }
 
 func (e *APIError) Error() string {
@@ -69,6 +72,9 @@ func (e *APIError) Hint() string {
 			"(MONGODB_ATLAS_CLIENT_ID/MONGODB_ATLAS_CLIENT_SECRET) environment variables they fall back to. " +
 			"Make sure the key belongs to the organization of this project and has not been deleted or expired."
 	case http.StatusForbidden:
+		if e.forbidden != "" {
+			return e.forbidden
+		}
 		return "The key needs the Project Backup Manager role (or higher) on this project, and the caller's IP " +
 			"address may be missing from the key's API access list."
 	case http.StatusNotFound:

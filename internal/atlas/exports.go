@@ -32,11 +32,16 @@ func (c *Client) exportsURL(projectID, clusterName, exportID string) *url.URL {
 // within the attempt, so that a body cut short is retried like a reset
 // connection, and the per-attempt timeout also bounds reading the body.
 func (c *Client) get(ctx context.Context, u *url.URL, target any) error {
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	return c.getAs(ctx, u.String(), c.mediaType, target)
+}
+
+// getAs is get with the media type of another operation's version.
+func (c *Client) getAs(ctx context.Context, rawURL, mediaType string, target any) error {
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return fmt.Errorf("building request: %w", err)
 	}
-	req.Header.Set("Accept", c.mediaType)
+	req.Header.Set("Accept", mediaType)
 	req.Header.Set("User-Agent", c.userAgent)
 	req.SetResponseHandler(func(resp *http.Response) error {
 		if resp.StatusCode != http.StatusOK {
@@ -195,5 +200,20 @@ func (c *Client) fetchPage(ctx context.Context, projectID, clusterName string, p
 			&ResponseBodyError{StatusCode: http.StatusOK, ContentType: c.mediaType, Err: errors.New(`the answer has no "results" array`)})
 	}
 	c.debug(ctx, "read a page of export jobs", map[string]any{"page": pageNum, "items": len(*page.Results)})
+	if observe, ok := ctx.Value(pageObserverKey{}).(func([]ExportJob)); ok {
+		observe(*page.Results)
+	}
 	return &page, nil
+}
+
+type pageObserverKey struct{}
+
+// WithPageObserver returns a context under which the list operation hands
+// observe the jobs of every page as soon as the page is decoded, so that a
+// caller can start work on them (reading their export buckets) while later
+// pages are still on the way. Pages are read concurrently and a walk may be
+// read again: observe must be safe for concurrent use, must not block, and
+// must neither keep nor modify the jobs.
+func WithPageObserver(ctx context.Context, observe func(jobs []ExportJob)) context.Context {
+	return context.WithValue(ctx, pageObserverKey{}, observe)
 }

@@ -32,6 +32,8 @@ type benchExportsModel struct {
 	ProjectID   types.String    `tfsdk:"project_id"`
 	ClusterName types.String    `tfsdk:"cluster_name"`
 	States      types.Set       `tfsdk:"states"`
+	Limit       types.Int64     `tfsdk:"limit"`
+	Resolve     types.Bool      `tfsdk:"resolve_export_buckets"`
 	TotalCount  types.Int64     `tfsdk:"total_count"`
 	Results     []benchJobModel `tfsdk:"results"`
 	Timeouts    timeouts.Value  `tfsdk:"timeouts"`
@@ -50,6 +52,39 @@ type benchJobModel struct {
 	ExportStatus   *benchExportStatusModel `tfsdk:"export_status"`
 	StateReason    *benchStateReasonModel  `tfsdk:"state_reason"`
 	Links          []benchLinkModel        `tfsdk:"links"`
+	ExportBucket   *benchExportBucketModel `tfsdk:"export_bucket"`
+	URI            types.String            `tfsdk:"uri"`
+}
+
+type benchExportBucketModel struct {
+	ID                       types.String `tfsdk:"id"`
+	BucketName               types.String `tfsdk:"bucket_name"`
+	CloudProvider            types.String `tfsdk:"cloud_provider"`
+	Region                   types.String `tfsdk:"region"`
+	IAMRoleID                types.String `tfsdk:"iam_role_id"`
+	RequirePrivateNetworking types.Bool   `tfsdk:"require_private_networking"`
+	ServiceURL               types.String `tfsdk:"service_url"`
+	RoleID                   types.String `tfsdk:"role_id"`
+	TenantID                 types.String `tfsdk:"tenant_id"`
+}
+
+// benchBuckets are the seeded export buckets, which the generated jobs
+// cycle through, as the client decodes them.
+func benchBuckets(b *testing.B) map[string]*atlas.ExportBucket {
+	b.Helper()
+	out := map[string]*atlas.ExportBucket{}
+	for _, raw := range sandbox.SeededExportBuckets() {
+		body, err := json.Marshal(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var bucket atlas.ExportBucket
+		if err := json.Unmarshal(body, &bucket); err != nil {
+			b.Fatal(err)
+		}
+		out[*bucket.ID] = &bucket
+	}
+	return out
 }
 
 type benchComponentModel struct {
@@ -79,7 +114,7 @@ type benchLinkModel struct {
 
 // benchJobModels maps jobs to the models, as a reflection-based Read would:
 // empty lists, not null ones, for missing lists.
-func benchJobModels(jobs []atlas.ExportJob) []benchJobModel {
+func benchJobModels(jobs []atlas.ExportJob, buckets map[string]*atlas.ExportBucket) []benchJobModel {
 	models := make([]benchJobModel, len(jobs))
 	for i := range jobs {
 		j := &jobs[i]
@@ -109,6 +144,17 @@ func benchJobModels(jobs []atlas.ExportJob) []benchJobModel {
 		}
 		if r := j.StateReason; r != nil {
 			m.StateReason = &benchStateReasonModel{types.StringPointerValue(r.ErrorCode), types.StringPointerValue(r.Message)}
+		}
+		m.URI = types.StringNull()
+		if bucket, ok := buckets[*j.ExportBucketID]; ok {
+			m.ExportBucket = &benchExportBucketModel{
+				types.StringPointerValue(bucket.ID), types.StringPointerValue(bucket.BucketName), types.StringPointerValue(bucket.CloudProvider),
+				types.StringPointerValue(bucket.Region), types.StringPointerValue(bucket.IAMRoleID), types.BoolPointerValue(bucket.RequirePrivateNetworking),
+				types.StringPointerValue(bucket.ServiceURL), types.StringPointerValue(bucket.RoleID), types.StringPointerValue(bucket.TenantID),
+			}
+			if location, err := atlas.ExportLocation(bucket); err == nil {
+				m.URI = types.StringValue(atlas.ExportURI(location, *j.Prefix))
+			}
 		}
 		models[i] = m
 	}
@@ -155,13 +201,13 @@ func benchExportsConfig(b *testing.B) tfsdk.Config {
 // reflectionState builds the state the way most framework providers do:
 // the configuration into a model, the jobs into nested model structs, then
 // tfsdk.State.Set.
-func reflectionState(ctx context.Context, config tfsdk.Config, jobs []atlas.ExportJob) (tftypes.Value, error) {
+func reflectionState(ctx context.Context, config tfsdk.Config, jobs []atlas.ExportJob, buckets map[string]*atlas.ExportBucket) (tftypes.Value, error) {
 	var model benchExportsModel
 	if diags := config.Get(ctx, &model); diags.HasError() {
 		return tftypes.Value{}, fmt.Errorf("%v", diags)
 	}
 	model.TotalCount = types.Int64Value(int64(len(jobs)))
-	model.Results = benchJobModels(jobs)
+	model.Results = benchJobModels(jobs, buckets)
 	state := tfsdk.State{Schema: config.Schema}
 	if diags := state.Set(ctx, &model); diags.HasError() {
 		return tftypes.Value{}, fmt.Errorf("%v", diags)
@@ -175,13 +221,26 @@ func reflectionState(ctx context.Context, config tfsdk.Config, jobs []atlas.Expo
 func BenchmarkResultsToState(b *testing.B) {
 	ctx := context.Background()
 	config := benchExportsConfig(b)
+	buckets := benchBuckets(b)
+	jobTypes, err := exportsJobTypes(config.Raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// As a read builds them: each bucket's value and location once.
+	values := exportBucketValues{}
+	for id, bucket := range buckets {
+		location, _ := atlas.ExportLocation(bucket)
+		values[id] = jobBucket{value: jobTypes.exportBucketValue(bucket), location: location}
+	}
 	ways := []struct {
 		name  string
 		state func([]atlas.ExportJob) (tftypes.Value, error)
 	}{
-		{"reflection", func(jobs []atlas.ExportJob) (tftypes.Value, error) { return reflectionState(ctx, config, jobs) }},
+		{"reflection", func(jobs []atlas.ExportJob) (tftypes.Value, error) {
+			return reflectionState(ctx, config, jobs, buckets)
+		}},
 		{"tftypes", func(jobs []atlas.ExportJob) (tftypes.Value, error) {
-			return snapshotExportsState(ctx, config.Raw, jobs, nil)
+			return snapshotExportsState(ctx, config.Raw, jobs, len(jobs), values)
 		}},
 	}
 	for _, n := range []int{1000, 10000} {
@@ -232,6 +291,7 @@ func benchmarkReadDataSource(b *testing.B, jobs int) {
 	sbx := sandbox.NewEmpty()
 	sbx.AddKey(sandbox.PublicKey, sandbox.PrivateKey)
 	sbx.SetJobs(sandbox.ProjectID, sandbox.ClusterGenerated, sandbox.GenerateJobs(sandbox.ClusterGenerated, jobs, 1))
+	sbx.SetExportBuckets(sandbox.ProjectID, sandbox.SeededExportBuckets()...)
 	srv := httptest.NewServer(sbx)
 	b.Cleanup(srv.Close)
 

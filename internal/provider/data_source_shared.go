@@ -52,7 +52,19 @@ type readTimeoutKey struct{}
 
 // addReadError turns a client error into a diagnostic: what failed, what
 // Atlas said, and what to do about it.
+// A "not found" error ties to the argument Atlas could not find.
 func (d *providerData) addReadError(ctx context.Context, diags *diag.Diagnostics, summary string, err error) {
+	detail := d.readErrorDetail(ctx, err)
+	if attribute, ok := notFoundAttribute[atlas.ErrorCode(err)]; ok {
+		diags.AddAttributeError(path.Root(attribute), summary, detail)
+		return
+	}
+	diags.AddError(summary, detail)
+}
+
+// readErrorDetail says what Atlas said about a failed read and what to do
+// about it.
+func (d *providerData) readErrorDetail(ctx context.Context, err error) string {
 	var detail strings.Builder
 	// Atlas's detail usually ends a sentence already.
 	detail.WriteString(strings.TrimSuffix(err.Error(), ".") + ".")
@@ -65,6 +77,13 @@ func (d *providerData) addReadError(ctx context.Context, diags *diag.Diagnostics
 	case errors.Is(err, atlas.ErrInconsistentList):
 		detail.WriteString("\n\nExport jobs were being created or deleted while the list was read. Run the " +
 			"command again.")
+	case errors.Is(err, atlas.ErrPageNumIgnored):
+		detail.WriteString("\n\nCheck base_url and any proxy between Terraform and Atlas (HTTPS_PROXY): Atlas " +
+			"itself pages by pageNum. A cache that keys answers on the path alone must be bypassed or told to " +
+			"keep the query string.")
+	case errors.Is(err, atlas.ErrListTooLong):
+		detail.WriteString("\n\nCheck that base_url points at Atlas, or at a server that pages as Atlas does: " +
+			"a cluster with this many export jobs is not what Atlas keeps.")
 	default:
 		if hint := atlas.Hint(err); hint != "" {
 			detail.WriteString("\n\n" + hint)
@@ -75,11 +94,7 @@ func (d *providerData) addReadError(ctx context.Context, diags *diag.Diagnostics
 			detail.WriteString(" In use: " + d.credentialSource + ".")
 		}
 	}
-	if attribute, ok := notFoundAttribute[atlas.ErrorCode(err)]; ok {
-		diags.AddAttributeError(path.Root(attribute), summary, detail.String())
-		return
-	}
-	diags.AddError(summary, detail.String())
+	return detail.String()
 }
 
 // notFoundAttribute is the argument each of Atlas's "not found" errorCodes

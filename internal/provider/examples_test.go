@@ -26,11 +26,17 @@ func TestExamples_validate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	guideDirs, err := filepath.Glob(filepath.Join(root, "examples", "guides", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataSourceDirs = append(dataSourceDirs, guideDirs...)
 	quickstart := filepath.Join(root, "examples", "quickstart")
 	dirs := []string{
 		filepath.Join(root, "examples", "provider"),
 		filepath.Join(root, "examples", "data-sources", "atlasexports_snapshot_export"),
 		filepath.Join(root, "examples", "data-sources", "atlasexports_snapshot_exports"),
+		filepath.Join(root, "examples", "guides", "pipeline"),
 		quickstart,
 		filepath.Join(root, "examples", "module-testing"),
 	}

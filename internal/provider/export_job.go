@@ -14,12 +14,12 @@ import (
 // export job, and its conversion to Terraform values.
 
 // exportJobAttributes are the attributes of one export job: every field of
-// the API's DiskBackupExportJob, in snake_case.
+// the API's DiskBackupExportJob, in snake_case, and its export bucket.
 func exportJobAttributes() map[string]schema.Attribute {
 	computedString := func(description string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: description}
 	}
-	return map[string]schema.Attribute{
+	attributes := map[string]schema.Attribute{
 		"id": computedString("Unique 24-hexadecimal character string that identifies the export job."),
 		"snapshot_id": computedString("Unique 24-hexadecimal character string that identifies the exported " +
 			"snapshot. Null when Atlas leaves it out."),
@@ -82,6 +82,8 @@ func exportJobAttributes() map[string]schema.Attribute {
 			}},
 		},
 	}
+	maps.Copy(attributes, exportBucketAttributes())
+	return attributes
 }
 
 // jobTypes holds the Terraform types of an export job and its parts, taken
@@ -91,11 +93,12 @@ type jobTypes struct {
 	components, customData, links tftypes.List
 	component, label, link        tftypes.Object
 	exportStatus, stateReason     tftypes.Object
+	exportBucket                  tftypes.Object
 }
 
 func newJobTypes(job tftypes.Object) (jobTypes, error) {
 	t := jobTypes{job: job}
-	var ok [8]bool
+	var ok [9]bool
 	t.components, ok[0] = job.AttributeTypes["components"].(tftypes.List)
 	t.customData, ok[1] = job.AttributeTypes["custom_data"].(tftypes.List)
 	t.links, ok[2] = job.AttributeTypes["links"].(tftypes.List)
@@ -104,6 +107,7 @@ func newJobTypes(job tftypes.Object) (jobTypes, error) {
 	t.component, ok[5] = t.components.ElementType.(tftypes.Object)
 	t.label, ok[6] = t.customData.ElementType.(tftypes.Object)
 	t.link, ok[7] = t.links.ElementType.(tftypes.Object)
+	t.exportBucket, ok[8] = job.AttributeTypes["export_bucket"].(tftypes.Object)
 	for _, good := range ok {
 		if !good {
 			return jobTypes{}, fmt.Errorf("export job schema has unexpected types: %s", job)
@@ -117,9 +121,10 @@ func newJobTypes(job tftypes.Object) (jobTypes, error) {
 // result several times over and dominates a long list's read
 // (BENCHMARKS.md, "Results to Terraform values").
 
-// jobAttributeValues returns the attributes of one job as Terraform values.
-// It writes into attrs so that the single-job data source can add its own.
-func (t jobTypes) jobAttributeValues(job *atlas.ExportJob, attrs map[string]tftypes.Value) {
+// jobAttributeValues returns the attributes of one job as Terraform values,
+// its export bucket taken from buckets. It writes into attrs so that the
+// single-job data source can add its own.
+func (t jobTypes) jobAttributeValues(job *atlas.ExportJob, buckets exportBucketValues, attrs map[string]tftypes.Value) {
 	attrs["id"] = stringValue(job.ID)
 	attrs["snapshot_id"] = stringValue(job.SnapshotID)
 	attrs["export_bucket_id"] = stringValue(job.ExportBucketID)
@@ -165,6 +170,7 @@ func (t jobTypes) jobAttributeValues(job *atlas.ExportJob, attrs map[string]tfty
 	} else {
 		attrs["state_reason"] = tftypes.NewValue(t.stateReason, nil)
 	}
+	t.bucketAttributeValues(job, buckets, attrs)
 }
 
 // configAttributes returns the attributes of a data source's configuration
@@ -182,9 +188,9 @@ func configAttributes(config tftypes.Value) (map[string]tftypes.Value, error) {
 }
 
 // jobValue is one export job as a Terraform object value.
-func (t jobTypes) jobValue(job *atlas.ExportJob) tftypes.Value {
+func (t jobTypes) jobValue(job *atlas.ExportJob, buckets exportBucketValues) tftypes.Value {
 	attrs := make(map[string]tftypes.Value, len(t.job.AttributeTypes))
-	t.jobAttributeValues(job, attrs)
+	t.jobAttributeValues(job, buckets, attrs)
 	return tftypes.NewValue(t.job, attrs)
 }
 

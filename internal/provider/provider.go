@@ -127,7 +127,10 @@ func (p *atlasExportsProvider) Schema(_ context.Context, _ provider.SchemaReques
 			},
 			"api_version": schema.StringAttribute{
 				MarkdownDescription: "Atlas Admin API version: `v2` (default; `/api/atlas/v2`, media type `" +
-					atlas.MediaTypeV2 + "`) or `v1.0` (the deprecated `/api/atlas/v1.0`). Results are the same.",
+					atlas.MediaTypeV2 + "`) or `v1.0` (the deprecated `/api/atlas/v1.0`). Results are the same. It applies to " +
+					"the export job requests; export buckets are always read from `/api/atlas/v2` with `" +
+					atlas.MediaTypeBuckets + "`, because v1.0 and the 2023-01-01 version know only AWS buckets " +
+					"(and v1.0 is deprecated).",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.OneOf(atlas.APIVersionV2, atlas.APIVersionV1)},
 			},

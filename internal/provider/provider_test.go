@@ -185,7 +185,7 @@ func setEnv(t *testing.T, pairs ...string) {
 
 // requestSummary is the sandbox's view of the requests so far, one word per
 // request in order: "token", "page<N>" for a list page, "job" for a single
-// job, "other" otherwise.
+// job, "bucket" for an export bucket, "other" otherwise.
 func requestSummary(sbx *sandbox.Server) string {
 	var words []string
 	for _, r := range sbx.Requests() {
@@ -197,6 +197,8 @@ func requestSummary(sbx *sandbox.Server) string {
 			words = append(words, "page"+q.Get("pageNum"))
 		case strings.Contains(r.Path, "/backup/exports/"):
 			words = append(words, "job")
+		case strings.Contains(r.Path, "/backup/exportBuckets/"):
+			words = append(words, "bucket")
 		default:
 			words = append(words, "other")
 		}
@@ -536,6 +538,10 @@ func TestProvider_apiVersionsReadTheSame(t *testing.T) {
 		version := strings.Split(r.Path, "/")[3]
 		seen[version] = true
 		want := map[string]string{"v1.0": atlas.MediaTypeV1, "v2": atlas.MediaTypeV2}[version]
+		if strings.Contains(r.Path, "/backup/exportBuckets/") {
+			// Buckets are read from v2 whatever api_version says.
+			want = map[string]string{"v2": atlas.MediaTypeBuckets}[version]
+		}
 		if r.Accept != want {
 			t.Errorf("%s asked for %q, want %q", r.Path, r.Accept, want)
 		}

@@ -2,13 +2,13 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -38,6 +38,7 @@ type snapshotExportArguments struct {
 	ProjectID   types.String
 	ClusterName types.String
 	ExportID    types.String
+	Resolve     types.Bool
 	ReadTimeout types.String
 }
 
@@ -57,9 +58,11 @@ func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.Sche
 			stringvalidator.RegexMatches(atlas.ExportIDPattern, "must be 24 lowercase hexadecimal characters, such as 32b6e34b3d91647abb20e7b8"),
 		},
 	}
+	attributes["resolve_export_buckets"] = resolveExportBucketsAttribute()
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads one Cloud Backup snapshot export job of an Atlas cluster by its ID, with the same " +
-			"attributes as one item of `atlasexports_snapshot_exports`'s `results`.",
+			"attributes as one item of `atlasexports_snapshot_exports`'s `results`, its export bucket and full " +
+			"`uri` included.",
 		Attributes: attributes,
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
@@ -82,11 +85,12 @@ func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.Read
 	var args snapshotExportArguments
 	for _, arg := range []struct {
 		path   path.Path
-		target *types.String
+		target any
 	}{
 		{path.Root("project_id"), &args.ProjectID},
 		{path.Root("cluster_name"), &args.ClusterName},
 		{path.Root("export_id"), &args.ExportID},
+		{path.Root("resolve_export_buckets"), &args.Resolve},
 		{path.Root("timeouts").AtName("read"), &args.ReadTimeout},
 	} {
 		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, arg.path, arg.target)...)
@@ -106,7 +110,31 @@ func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.Read
 		d.data.addReadError(ctx, &resp.Diagnostics, "Unable to read the snapshot export job", err)
 		return
 	}
-	raw, err := snapshotExportState(req.Config.Raw, job)
+	stateType, ok := req.Config.Raw.Type().(tftypes.Object)
+	if !ok {
+		resp.Diagnostics.AddError("Unable to build the data source's state",
+			"The configuration is not an object. This is a bug in the provider; please report it.")
+		return
+	}
+	// The job attributes of this schema are exportJobAttributes, so its
+	// object type serves as the job type.
+	jobTypes, err := newJobTypes(stateType)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to build the data source's state",
+			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		return
+	}
+	var buckets exportBucketValues
+	if args.Resolve.IsNull() || args.Resolve.ValueBool() {
+		reads := d.data.client.NewExportBucketReads(ctx, args.ProjectID.ValueString())
+		var bucketDiags diag.Diagnostics
+		buckets, bucketDiags = d.data.resolveExportBuckets(ctx, reads, []atlas.ExportJob{*job}, jobTypes)
+		resp.Diagnostics.Append(bucketDiags...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	raw, err := snapshotExportState(req.Config.Raw, jobTypes, job, buckets)
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to build the data source's state",
 			err.Error()+"\n\nThis is a bug in the provider; please report it.")
@@ -116,21 +144,11 @@ func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.Read
 }
 
 // snapshotExportState is the configuration with the job's attributes filled in.
-func snapshotExportState(config tftypes.Value, job *atlas.ExportJob) (tftypes.Value, error) {
-	stateType, ok := config.Type().(tftypes.Object)
-	if !ok {
-		return tftypes.Value{}, errors.New("configuration is not an object")
-	}
-	// The job attributes of this schema are exportJobAttributes, so its
-	// object type serves as the job type.
-	jobTypes, err := newJobTypes(stateType)
-	if err != nil {
-		return tftypes.Value{}, err
-	}
+func snapshotExportState(config tftypes.Value, jobTypes jobTypes, job *atlas.ExportJob, buckets exportBucketValues) (tftypes.Value, error) {
 	attrs, err := configAttributes(config)
 	if err != nil {
 		return tftypes.Value{}, err
 	}
-	jobTypes.jobAttributeValues(job, attrs)
-	return tftypes.NewValue(stateType, attrs), nil
+	jobTypes.jobAttributeValues(job, buckets, attrs)
+	return tftypes.NewValue(config.Type(), attrs), nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -40,8 +42,10 @@ func (d *snapshotExportsDataSource) Metadata(_ context.Context, req datasource.M
 func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists every Cloud Backup snapshot export job of one Atlas cluster, across all pages, " +
-			"newest first: `results[0]` is the latest export. Each job carries its S3 `prefix`, its per-shard " +
-			"`components` and, for failed jobs, the `state_reason`.",
+			"newest first: `results[0]` is the latest export. Each job carries its `prefix`, the full `uri` of the " +
+			"export (`s3://`, `gs://` or Azure `https://`) and its `export_bucket`, its per-shard `components` " +
+			"and, for failed jobs, the `state_reason`. Export buckets are read with one request per distinct " +
+			"bucket, started while the pages are read, and cached for the provider's lifetime.",
 		Attributes: map[string]schema.Attribute{
 			"project_id":   projectIDAttribute(),
 			"cluster_name": clusterNameAttribute(),
@@ -58,15 +62,25 @@ func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.Sch
 					setvalidator.ValueStringsAre(exportStateValidator{}),
 				},
 			},
+			"limit": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "Keep only the newest `limit` export jobs (at least 1), after the `states` " +
+					"filter: with `states = [\"Successful\"]` and `limit = 1`, `results[0]` is the newest successful " +
+					"export and the state holds that one job. Every page is still read (Atlas lists oldest and " +
+					"newest alike, and the newest is known only once all are), but only the jobs kept are stored " +
+					"and have their export buckets read. All jobs when unset.",
+				Validators: []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"resolve_export_buckets": resolveExportBucketsAttribute(),
 			"total_count": schema.Int64Attribute{
 				Computed: true,
 				MarkdownDescription: "Number of export jobs Atlas lists for the cluster, before the `states` " +
-					"filter.",
+					"filter and `limit`.",
 			},
 			"results": schema.ListNestedAttribute{
 				Computed: true,
 				MarkdownDescription: "The export jobs, newest first (by `created_at` descending, ties by `id` " +
-					"descending), each once. An empty list when there are none.",
+					"descending), each once, after `states` and `limit`. An empty list when there are none.",
 				NestedObject: schema.NestedAttributeObject{Attributes: exportJobAttributes()},
 			},
 		},
@@ -113,7 +127,28 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 	}
 	defer cancel()
 
-	list, err := data.client.ListExportJobs(ctx, args.projectID, args.clusterName)
+	keep := func(job *atlas.ExportJob) bool {
+		// A job without a state matches no filter.
+		return args.states == nil || (job.State != nil && args.states[*job.State])
+	}
+	var reads *atlas.ExportBucketReads
+	listCtx := ctx
+	if args.resolveBuckets {
+		reads = data.client.NewExportBucketReads(ctx, args.projectID)
+		// Without a limit, every job that passes the filter is kept: its
+		// bucket can be read while later pages are on the way. With one,
+		// which jobs are kept is known only once every page is in.
+		if args.limit == 0 {
+			listCtx = atlas.WithPageObserver(ctx, func(page []atlas.ExportJob) {
+				for i := range page {
+					if keep(&page[i]) && str(page[i].ExportBucketID) != "" {
+						reads.Start(*page[i].ExportBucketID)
+					}
+				}
+			})
+		}
+	}
+	list, err := data.client.ListExportJobs(listCtx, args.projectID, args.clusterName)
 	if err != nil {
 		data.addReadError(ctx, &diags, "Unable to list snapshot export jobs", err)
 		return tftypes.Value{}, diags
@@ -121,7 +156,22 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 	tflog.Debug(ctx, "listed export jobs", map[string]any{
 		"jobs": len(list.Jobs), "pages": list.Pages, "walks": list.Walks, "atlas_total_count": list.TotalCount,
 	})
-	state, err := snapshotExportsState(ctx, config, list.Jobs, args.states)
+	kept := keptJobs(list.Jobs, keep, args.limit)
+	jobTypes, err := exportsJobTypes(config)
+	if err != nil {
+		diags.AddError("Unable to build the data source's state", err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		return tftypes.Value{}, diags
+	}
+	var buckets exportBucketValues
+	if reads != nil {
+		var bucketDiags diag.Diagnostics
+		buckets, bucketDiags = data.resolveExportBuckets(ctx, reads, kept, jobTypes)
+		diags.Append(bucketDiags...)
+		if diags.HasError() {
+			return tftypes.Value{}, diags
+		}
+	}
+	state, err := snapshotExportsState(ctx, config, kept, len(list.Jobs), buckets)
 	if err != nil {
 		diags.AddError("Unable to build the data source's state",
 			err.Error()+"\n\nThis is a bug in the provider; please report it.")
@@ -129,11 +179,34 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 	return state, diags
 }
 
+// keptJobs are the newest limit jobs (all when limit is 0) that keep
+// accepts, in order; jobs itself when that is all of them.
+func keptJobs(jobs []atlas.ExportJob, keep func(*atlas.ExportJob) bool, limit int64) []atlas.ExportJob {
+	kept := jobs[:0:0]
+	for i := range jobs {
+		if limit > 0 && int64(len(kept)) >= limit {
+			break
+		}
+		if keep(&jobs[i]) {
+			if len(kept) == i { // every job so far is kept: no copy (and no room to append into jobs)
+				kept = jobs[: i+1 : i+1]
+				continue
+			}
+			kept = append(kept, jobs[i])
+		}
+	}
+	return kept
+}
+
 // snapshotExportsArguments are the data source's arguments.
 type snapshotExportsArguments struct {
 	projectID, clusterName string
 	// states is nil when every state is wanted.
 	states map[string]bool
+	// limit is 0 when every job is wanted.
+	limit int64
+	// resolveBuckets is resolve_export_buckets, true when unset.
+	resolveBuckets bool
 	// readTimeout is the timeouts block's read value, "" when unset.
 	readTimeout string
 }
@@ -167,27 +240,46 @@ func snapshotExportsArgumentsFrom(config tftypes.Value) (snapshotExportsArgument
 			args.states[state] = true
 		}
 	}
+	if limit := attrs["limit"]; !limit.IsNull() {
+		var n big.Float
+		if err := limit.As(&n); err != nil {
+			return args, fmt.Errorf("limit: %w", err)
+		}
+		args.limit, _ = n.Int64()
+	}
+	resolve, err := resolveExportBucketsArgument(attrs["resolve_export_buckets"])
+	if err != nil {
+		return args, err
+	}
+	args.resolveBuckets = resolve
 	readTimeout, err := timeoutsRead(attrs["timeouts"])
 	args.readTimeout = readTimeout
 	return args, err
 }
 
-// snapshotExportsState is the data source's whole state: the configuration
-// with total_count and results filled in.
-func snapshotExportsState(ctx context.Context, config tftypes.Value, jobs []atlas.ExportJob, states map[string]bool) (tftypes.Value, error) {
+// exportsJobTypes are the types of one job of the results, from the schema.
+func exportsJobTypes(config tftypes.Value) (jobTypes, error) {
 	stateType, ok := config.Type().(tftypes.Object)
 	if !ok {
-		return tftypes.Value{}, errors.New("configuration is not an object")
+		return jobTypes{}, errors.New("configuration is not an object")
 	}
 	resultsType, ok := stateType.AttributeTypes["results"].(tftypes.List)
 	if !ok {
-		return tftypes.Value{}, errors.New("results is not a list")
+		return jobTypes{}, errors.New("results is not a list")
 	}
 	jobType, ok := resultsType.ElementType.(tftypes.Object)
 	if !ok {
-		return tftypes.Value{}, errors.New("results elements are not objects")
+		return jobTypes{}, errors.New("results elements are not objects")
 	}
-	jobTypes, err := newJobTypes(jobType)
+	return newJobTypes(jobType)
+}
+
+// snapshotExportsState is the data source's whole state: the configuration
+// with total_count and results (the jobs kept) filled in.
+func snapshotExportsState(ctx context.Context, config tftypes.Value, jobs []atlas.ExportJob, totalCount int,
+	buckets exportBucketValues,
+) (tftypes.Value, error) {
+	jobTypes, err := exportsJobTypes(config)
 	if err != nil {
 		return tftypes.Value{}, err
 	}
@@ -195,16 +287,12 @@ func snapshotExportsState(ctx context.Context, config tftypes.Value, jobs []atla
 	if err != nil {
 		return tftypes.Value{}, err
 	}
-	results := make([]tftypes.Value, 0, len(jobs))
+	results := make([]tftypes.Value, len(jobs))
 	for i := range jobs {
-		// A job without a state matches no filter.
-		if states != nil && (jobs[i].State == nil || !states[*jobs[i].State]) {
-			continue
-		}
-		results = append(results, jobTypes.jobValue(&jobs[i]))
+		results[i] = jobTypes.jobValue(&jobs[i], buckets)
 	}
 	tflog.Trace(ctx, "built results", map[string]any{"results": len(results)})
-	attrs["total_count"] = tftypes.NewValue(tftypes.Number, int64(len(jobs)))
-	attrs["results"] = tftypes.NewValue(resultsType, results)
-	return tftypes.NewValue(stateType, attrs), nil
+	attrs["total_count"] = tftypes.NewValue(tftypes.Number, int64(totalCount))
+	attrs["results"] = tftypes.NewValue(tftypes.List{ElementType: jobTypes.job}, results)
+	return tftypes.NewValue(config.Type(), attrs), nil
 }

@@ -24,14 +24,17 @@ const exportsAddr = "data.atlasexports_snapshot_exports.this"
 // docsJob is a job of the documentation's examples, attribute by attribute.
 // None has finished_at, custom data, links, export_status or state_reason.
 func docsJob(id, snapshotID, state, createdAt, cluster, prefixTail string, components ...knownvalue.Check) map[string]knownvalue.Check {
+	prefix := "exported_snapshots/" + sandbox.OrgID + "/" + sandbox.ProjectID + "/" + cluster + "/" + prefixTail
 	return map[string]knownvalue.Check{
+		"export_bucket":    exportBucketCheck(sandbox.BucketAWS),
+		"uri":              knownvalue.StringExact("s3://atlas-exports-docs/" + prefix),
 		"id":               knownvalue.StringExact(id),
 		"snapshot_id":      knownvalue.StringExact(snapshotID),
 		"export_bucket_id": knownvalue.StringExact("64b7e30ac1d2a3b4c5d6e800"),
 		"state":            knownvalue.StringExact(state),
 		"created_at":       knownvalue.StringExact(createdAt),
 		"finished_at":      knownvalue.Null(),
-		"prefix":           knownvalue.StringExact("exported_snapshots/" + sandbox.OrgID + "/" + sandbox.ProjectID + "/" + cluster + "/" + prefixTail),
+		"prefix":           knownvalue.StringExact(prefix),
 		"components":       knownvalue.ListExact(append([]knownvalue.Check{}, components...)),
 		"custom_data":      knownvalue.ListExact([]knownvalue.Check{}),
 		"links":            knownvalue.ListExact([]knownvalue.Check{}),
@@ -101,6 +104,7 @@ func jobChecks(j sandbox.Job) map[string]knownvalue.Check {
 		"state": str(j.State), "created_at": str(j.CreatedAt), "finished_at": str(j.FinishedAt), "prefix": str(j.Prefix),
 		"components": knownvalue.ListExact(components), "custom_data": knownvalue.ListExact(customData),
 		"links": knownvalue.ListExact([]knownvalue.Check{}), "export_status": exportStatus, "state_reason": stateReason,
+		"export_bucket": exportBucketCheck(j.ExportBucketID), "uri": uriCheck(j),
 	}
 }
 

@@ -20,8 +20,21 @@ data "atlasexports_snapshot_exports" "orders" {
 
 # results[0] is the newest export; try() covers a cluster with none yet.
 output "latest_orders_export_prefix" {
-  description = "S3 prefix of the newest successful export of orders, or null."
+  description = "Prefix of the newest successful export of orders, or null."
   value       = try(data.atlasexports_snapshot_exports.orders.results[0].prefix, null)
+}
+
+# The newest successful export alone: limit = 1 keeps the state to one job.
+data "atlasexports_snapshot_exports" "orders_latest" {
+  project_id   = var.project_id
+  cluster_name = "orders"
+  states       = ["Successful"]
+  limit        = 1
+}
+
+output "latest_orders_export_uri" {
+  description = "Full address (s3://, gs:// or Azure https://) of the newest successful export of orders, or null."
+  value       = try(data.atlasexports_snapshot_exports.orders_latest.results[0].uri, null)
 }
 
 # Every successful export keyed by its ID, ready for a for_each (one lifecycle
@@ -30,6 +43,7 @@ locals {
   orders_exports = {
     for job in data.atlasexports_snapshot_exports.orders.results : job.id => {
       prefix      = job.prefix
+      uri         = job.uri
       finished_at = job.finished_at
       shards      = [for c in job.components : c.replica_set_name]
     }

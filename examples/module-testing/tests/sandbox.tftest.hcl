@@ -28,6 +28,10 @@ run "newest_successful_export_wins" {
     error_message = "orders: wrong prefix ${output.latest_exports["orders"].prefix}"
   }
   assert {
+    condition     = output.latest_exports["orders"].uri == "s3://example-exports/exported_snapshots/5f3c6a0de1b2c3d4e5f60718/6650aa11bb22cc33dd44ee55/orders/2026-05-11T0200/1778464800"
+    error_message = "orders: wrong uri ${jsonencode(output.latest_exports["orders"].uri)}"
+  }
+  assert {
     condition     = length(output.latest_exports["orders"].shards) == 0
     error_message = "orders is a replica set: expected no shards, got ${jsonencode(output.latest_exports["orders"].shards)}"
   }

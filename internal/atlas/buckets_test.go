@@ -1,0 +1,282 @@
+package atlas
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
+)
+
+// seededBuckets serves the sandbox's seeded export buckets in testProject.
+func seededBuckets(sbx *sandbox.Server) {
+	sbx.SetExportBuckets(testProject, sandbox.SeededExportBuckets()...)
+}
+
+// bucketGETs are the authenticated GETs of one export bucket, in the order
+// the sandbox answered them.
+func bucketGETs(sbx *sandbox.Server, bucketID string) []sandbox.Request {
+	var out []sandbox.Request
+	for _, r := range attempts(sbx) {
+		if strings.HasSuffix(r.Path, "/backup/exportBuckets/"+bucketID) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestGetExportBucket_eachCloud: each cloud's bucket decodes with its own
+// fields, read from v2 with the 2024-05-30 media type, also when the client
+// speaks v1.0 for the export jobs.
+func TestGetExportBucket_eachCloud(t *testing.T) {
+	cases := map[string]struct {
+		id   string
+		want ExportBucket
+	}{
+		"AWS": {sandbox.BucketAWS, ExportBucket{
+			ID: ptr(sandbox.BucketAWS), BucketName: ptr("atlas-exports-docs"), CloudProvider: ptr(CloudAWS),
+			IAMRoleID: ptr("64b7e31bc1d2a3b4c5d6e900"), Region: ptr("us-east-1"), RequirePrivateNetworking: ptr(false),
+		}},
+		"GCP": {sandbox.BucketGCP, ExportBucket{
+			ID: ptr(sandbox.BucketGCP), BucketName: ptr("atlas-exports-gcs"), CloudProvider: ptr(CloudGCP), RoleID: ptr("64b7e31bc1d2a3b4c5d6e901"),
+		}},
+		"Azure": {sandbox.BucketAzure, ExportBucket{
+			ID: ptr(sandbox.BucketAzure), BucketName: ptr("exportcontainer"), CloudProvider: ptr(CloudAzure),
+			RoleID: ptr("64b7e31bc1d2a3b4c5d6e902"), TenantID: ptr("4297fc77-1592-4de8-a6d5-a8c32401df87"),
+			ServiceURL: ptr("https://atlasexportsdocs.blob.core.windows.net/exportcontainer"),
+		}},
+	}
+	for _, apiVersion := range []string{APIVersionV2, APIVersionV1} {
+		for name, tc := range cases {
+			t.Run(apiVersion+"/"+name, func(t *testing.T) {
+				sbx, srv := startSandbox(t, nil, seededBuckets)
+				client := newTestClient(t, srv.URL, func(cfg *Config) { cfg.APIVersion = apiVersion })
+				got, err := client.GetExportBucket(context.Background(), testProject, tc.id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if jsonText(got) != jsonText(tc.want) {
+					t.Errorf("decoded as %s, want %s", jsonText(got), jsonText(tc.want))
+				}
+				gets := bucketGETs(sbx, tc.id)
+				if len(gets) != 1 || gets[0].Accept != MediaTypeBuckets || !strings.HasPrefix(gets[0].Path, "/api/atlas/v2/") {
+					t.Errorf("requests %+v, want one v2 GET with Accept %s", gets, MediaTypeBuckets)
+				}
+			})
+		}
+	}
+}
+
+// TestGetExportBucket_cache: a bucket is read once per client, however many
+// callers ask at once or later; a bucket Atlas does not know is remembered
+// too.
+func TestGetExportBucket_cache(t *testing.T) {
+	sbx, srv := startSandbox(t, nil, seededBuckets, func(s *sandbox.Server) { s.Latency = 30 * time.Millisecond })
+	client := newTestClient(t, srv.URL)
+	ctx := context.Background()
+	for _, id := range []string{sandbox.BucketGCP, sandbox.BucketDeleted} {
+		var wg sync.WaitGroup
+		errs := make([]error, 10)
+		for i := range errs {
+			wg.Go(func() { _, errs[i] = client.GetExportBucket(ctx, testProject, id) })
+		}
+		wg.Wait()
+		_, later := client.GetExportBucket(ctx, testProject, id)
+		for i, err := range append(errs, later) {
+			if (id == sandbox.BucketDeleted) != errors.Is(err, ErrExportBucketNotFound) {
+				t.Errorf("bucket %s, call %d: %v", id, i, err)
+			}
+		}
+		if gets := bucketGETs(sbx, id); len(gets) != 1 {
+			t.Errorf("bucket %s: %d GETs for 11 reads, want 1", id, len(gets))
+		}
+	}
+	// Another client (another provider process) reads for itself.
+	if _, err := newTestClient(t, srv.URL).GetExportBucket(ctx, testProject, sandbox.BucketGCP); err != nil || len(bucketGETs(sbx, sandbox.BucketGCP)) != 2 {
+		t.Errorf("a second client: %v, %d GETs", err, len(bucketGETs(sbx, sandbox.BucketGCP)))
+	}
+}
+
+// TestGetExportBucket_failuresAreNotCached: a cancelled or timed-out read,
+// a transient failure and a refusal are asked again by the next read.
+func TestGetExportBucket_failuresAreNotCached(t *testing.T) {
+	cases := map[string]struct {
+		fault  sandbox.Fault
+		ctx    func() (context.Context, context.CancelFunc)
+		wantIs error
+		// firstGETs is the attempts of the first read.
+		firstGETs int
+	}{
+		"timed out": {
+			fault: sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Hang: time.Minute, Times: 1},
+			ctx: func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), 50*time.Millisecond)
+			},
+			wantIs: context.DeadlineExceeded, firstGETs: 1,
+		},
+		"cancelled": {
+			fault: sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Hang: time.Minute, Times: 1},
+			ctx: func() (context.Context, context.CancelFunc) {
+				ctx, cancel := context.WithCancel(context.Background())
+				time.AfterFunc(50*time.Millisecond, cancel)
+				return ctx, cancel
+			},
+			wantIs: context.Canceled, firstGETs: 1,
+		},
+		"503 after the retries": {
+			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusServiceUnavailable, Times: 4},
+			ctx:       func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
+			firstGETs: 4,
+		},
+		"403": {
+			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusForbidden, Times: 1},
+			ctx:       func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
+			firstGETs: 1,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sbx, srv := startSandbox(t, nil, seededBuckets)
+			sbx.AddFault(tc.fault)
+			client := newTestClient(t, srv.URL)
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			_, err := client.GetExportBucket(ctx, testProject, sandbox.BucketAWS)
+			if err == nil || errors.Is(err, ErrExportBucketNotFound) || (tc.wantIs != nil && !errors.Is(err, tc.wantIs)) {
+				t.Fatalf("first read: %v, want a failure (%v)", err, tc.wantIs)
+			}
+			bucket, err := client.GetExportBucket(context.Background(), testProject, sandbox.BucketAWS)
+			if err != nil || str(bucket.BucketName) != "atlas-exports-docs" {
+				t.Fatalf("second read: %v, %v", bucket, err)
+			}
+			// A hung request is logged when the sandbox sees it abandoned,
+			// which may come after the second read.
+			want := tc.firstGETs + 1
+			for deadline := time.Now().Add(2 * time.Second); len(bucketGETs(sbx, sandbox.BucketAWS)) < want && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if got := len(bucketGETs(sbx, sandbox.BucketAWS)); got != want {
+				t.Errorf("%d GETs, want %d of the first read and 1 of the second", got, tc.firstGETs)
+			}
+		})
+	}
+}
+
+// TestGetExportBucket_waiterOutlivesTheCallerThatAsked: when the read that
+// started the shared request is cancelled, a read still waiting for the same
+// bucket asks again under its own context instead of failing.
+func TestGetExportBucket_waiterOutlivesTheCallerThatAsked(t *testing.T) {
+	sbx, srv := startSandbox(t, nil, seededBuckets)
+	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Hang: time.Minute, Times: 1})
+	client := newTestClient(t, srv.URL)
+	first, cancelFirst := context.WithCancel(context.Background())
+	firstDone := make(chan error, 1)
+	go func() {
+		_, err := client.GetExportBucket(first, testProject, sandbox.BucketGCP)
+		firstDone <- err
+	}()
+	for sbx.FaultsFired() == 0 { // the first read's request is hanging
+		time.Sleep(time.Millisecond)
+	}
+	secondDone := make(chan error, 1)
+	go func() {
+		_, err := client.GetExportBucket(context.Background(), testProject, sandbox.BucketGCP)
+		secondDone <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // the second read joins the hanging request
+	cancelFirst()
+	if err := <-firstDone; !errors.Is(err, context.Canceled) {
+		t.Errorf("the cancelled read: %v", err)
+	}
+	if err := <-secondDone; err != nil {
+		t.Errorf("the read still waiting: %v", err)
+	}
+}
+
+// TestGetExportBucket_forbiddenNamesTheRole: a 403 of the bucket GET says
+// which role reads export buckets, not the export jobs' role.
+func TestGetExportBucket_forbiddenNamesTheRole(t *testing.T) {
+	sbx, srv := startSandbox(t, nil, seededBuckets)
+	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusForbidden})
+	_, err := newTestClient(t, srv.URL).GetExportBucket(context.Background(), testProject, sandbox.BucketAWS)
+	if StatusCode(err) != http.StatusForbidden || !strings.Contains(Hint(err), ExportBucketRole) || strings.Contains(Hint(err), "Backup Manager") {
+		t.Errorf("error %v, hint %q", err, Hint(err))
+	}
+}
+
+// TestGetExportBucket_refusesBadIDs: no request path out of arbitrary text.
+func TestGetExportBucket_refusesBadIDs(t *testing.T) {
+	sbx, srv := startSandbox(t, nil, seededBuckets)
+	client := newTestClient(t, srv.URL)
+	for _, ids := range [][2]string{{testProject, "../../clusters"}, {testProject, ""}, {"nope", sandbox.BucketAWS}} {
+		if _, err := client.GetExportBucket(context.Background(), ids[0], ids[1]); err == nil {
+			t.Errorf("%q accepted", ids)
+		}
+	}
+	if n := len(sbx.Requests()); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}
+
+// TestExportBucketReads_overlapThePages: bucket reads started from the page
+// observer go out while later pages are still being read, each distinct
+// bucket once, and Wait returns them with the deleted ones listed apart.
+func TestExportBucketReads_overlapThePages(t *testing.T) {
+	jobs := sandbox.GenerateJobs(testCluster, 50, 1) // cycles through three buckets
+	jobs[len(jobs)-1].ExportBucketID = sandbox.BucketDeleted
+	sbx, srv := startSandbox(t, jobs, seededBuckets, func(s *sandbox.Server) { s.Latency = 20 * time.Millisecond })
+	client := newTestClient(t, srv.URL, withPaging(10, 1)) // five pages, one after another
+	ctx := context.Background()
+	reads := client.NewExportBucketReads(ctx, testProject)
+	list, err := client.ListExportJobs(WithPageObserver(ctx, func(page []ExportJob) {
+		for i := range page {
+			reads.Start(str(page[i].ExportBucketID))
+		}
+	}), testProject, testCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{sandbox.BucketAWS, sandbox.BucketGCP, sandbox.BucketAzure, sandbox.BucketDeleted}
+	buckets, err := reads.Wait(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Jobs) != 50 || len(buckets.Found) != 3 || !slices.Equal(buckets.NotFound, []string{sandbox.BucketDeleted}) {
+		t.Fatalf("%d jobs, buckets %v, not found %v", len(list.Jobs), buckets.Found, buckets.NotFound)
+	}
+	// The request log is in the order the sandbox answered.
+	var firstBucket, lastPage int = -1, -1
+	for i, r := range attempts(sbx) {
+		switch {
+		case strings.Contains(r.Path, "/exportBuckets/") && firstBucket < 0:
+			firstBucket = i
+		case strings.HasSuffix(r.Path, "/backup/exports"):
+			lastPage = i
+		}
+	}
+	if firstBucket < 0 || firstBucket > lastPage {
+		t.Errorf("the first bucket GET is request %d, the last page request %d: the bucket reads did not overlap the pages", firstBucket, lastPage)
+	}
+	for _, id := range ids {
+		if n := len(bucketGETs(sbx, id)); n != 1 {
+			t.Errorf("bucket %s: %d GETs, want 1", id, n)
+		}
+	}
+}
+
+// TestExportBucketReads_failure: a failure other than a 404 is Wait's error.
+func TestExportBucketReads_failure(t *testing.T) {
+	sbx, srv := startSandbox(t, nil, seededBuckets)
+	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: http.StatusUnauthorized, ErrorCode: "USER_UNAUTHORIZED"})
+	client := newTestClient(t, srv.URL)
+	reads := client.NewExportBucketReads(context.Background(), testProject)
+	_, err := reads.Wait(context.Background(), []string{sandbox.BucketAWS, sandbox.BucketDeleted, sandbox.BucketGCP})
+	if StatusCode(err) != http.StatusUnauthorized || !strings.Contains(err.Error(), sandbox.BucketGCP) {
+		t.Errorf("Wait: %v", err)
+	}
+}

@@ -1,0 +1,341 @@
+package provider
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
+)
+
+// bucketLocations are the addresses the seeded buckets export to, written
+// out rather than computed, so that the tests check the URI logic.
+var bucketLocations = map[string]string{
+	sandbox.BucketAWS:              "s3://atlas-exports-docs",
+	sandbox.BucketGCP:              "gs://atlas-exports-gcs",
+	sandbox.BucketAzure:            "https://atlasexportsdocs.blob.core.windows.net/exportcontainer",
+	sandbox.BucketAzureAccountOnly: "https://atlasexportsdocs.blob.core.windows.net/nightly",
+}
+
+// exportBucketCheck is the export_bucket of a job exporting to a seeded
+// bucket: every attribute, other clouds' null; null for any other bucket.
+func exportBucketCheck(id string) knownvalue.Check {
+	for _, b := range sandbox.SeededExportBuckets() {
+		if b["_id"] != id {
+			continue
+		}
+		checks := map[string]knownvalue.Check{}
+		for attr, key := range map[string]string{"id": "_id", "bucket_name": "bucketName", "cloud_provider": "cloudProvider",
+			"region": "region", "iam_role_id": "iamRoleId", "service_url": "serviceUrl", "role_id": "roleId", "tenant_id": "tenantId"} {
+			checks[attr] = knownvalue.Null()
+			if v, ok := b[key].(string); ok {
+				checks[attr] = knownvalue.StringExact(v)
+			}
+		}
+		checks["require_private_networking"] = knownvalue.Null()
+		if v, ok := b["requirePrivateNetworking"].(bool); ok {
+			checks["require_private_networking"] = knownvalue.Bool(v)
+		}
+		return knownvalue.ObjectExact(checks)
+	}
+	return knownvalue.Null()
+}
+
+// uriCheck is the uri of a job: its bucket's location, one slash, the prefix.
+func uriCheck(j sandbox.Job) knownvalue.Check {
+	location, ok := bucketLocations[j.ExportBucketID]
+	if !ok || j.Prefix == "" {
+		return knownvalue.Null()
+	}
+	return knownvalue.StringExact(location + "/" + strings.TrimPrefix(j.Prefix, "/"))
+}
+
+// bucketGETs counts the authenticated GETs of each export bucket.
+func bucketGETs(sbx *sandbox.Server) map[string]int {
+	n := map[string]int{}
+	for _, r := range sbx.Requests() {
+		if id, ok := strings.CutPrefix(r.Path, "/api/atlas/v2/groups/"+sandbox.ProjectID+"/backup/exportBuckets/"); ok && r.Authenticated {
+			n[id]++
+		}
+	}
+	return n
+}
+
+// firstPages counts the authenticated page-1 requests of a cluster: one per
+// read of its jobs.
+func firstPages(sbx *sandbox.Server, cluster string) int {
+	n := 0
+	for _, r := range sbx.Requests() {
+		q, _ := url.ParseQuery(r.RawQuery)
+		if r.Authenticated && strings.HasSuffix(r.Path, "/clusters/"+cluster+"/backup/exports") && q.Get("pageNum") == "1" {
+			n++
+		}
+	}
+	return n
+}
+
+// Each cloud's bucket and address: AWS and both Azure forms from prefixes
+// as Atlas sends them, GCP from one with the documentation's leading slash;
+// the job whose bucket was deleted has neither.
+func TestExportBucket_eachCloud(t *testing.T) {
+	t.Parallel()
+	_, url := startSandbox(t)
+	jobs := sandbox.BucketKindsJobs()
+	if !strings.HasPrefix(jobs[1].Prefix, "/") || strings.HasPrefix(jobs[0].Prefix, "/") {
+		t.Fatalf("the seeded prefixes no longer cover both forms: %q, %q", jobs[0].Prefix, jobs[1].Prefix)
+	}
+	const tail = "exported_snapshots/" + sandbox.OrgID + "/" + sandbox.ProjectID + "/bucket-kinds/"
+	want := []string{
+		"s3://atlas-exports-docs/" + tail + "2026-11-05T0300/1793847600",
+		"gs://atlas-exports-gcs/" + tail + "2026-11-04T0300/1793761200",
+		"https://atlasexportsdocs.blob.core.windows.net/exportcontainer/" + tail + "2026-11-03T0300/1793674800",
+		"https://atlasexportsdocs.blob.core.windows.net/nightly/" + tail + "2026-11-02T0300/1793588400",
+	}
+	var checks []statecheck.StateCheck
+	for i, j := range jobs {
+		result := tfjsonpath.New("results").AtSliceIndex(i)
+		var uri knownvalue.Check = knownvalue.Null()
+		if i < len(want) {
+			uri = knownvalue.StringExact(want[i])
+		}
+		checks = append(checks,
+			statecheck.ExpectKnownValue(exportsAddr, result.AtMapKey("uri"), uri),
+			statecheck.ExpectKnownValue(exportsAddr, result.AtMapKey("export_bucket"), exportBucketCheck(j.ExportBucketID)),
+			statecheck.ExpectKnownValue(exportsAddr, result, knownvalue.ObjectExact(jobChecks(j))))
+	}
+	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterBucketKinds), checks...)
+}
+
+// The single-job data source resolves its bucket the same way, and does
+// not with resolve_export_buckets = false.
+func TestExportBucket_singleJob(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	gcp := sandbox.BucketKindsJobs()[1]
+	config := func(extra ...string) string {
+		return providerBlock(url) + block(`data "atlasexports_snapshot_export" "this"`, append([]string{attr("project_id", sandbox.ProjectID),
+			attr("cluster_name", sandbox.ClusterBucketKinds), attr("export_id", gcp.ID)}, extra...)...)
+	}
+	expectState(t, config(),
+		statecheck.ExpectKnownValue(exportAddr, tfjsonpath.New("uri"), knownvalue.StringExact("gs://atlas-exports-gcs/"+strings.TrimPrefix(gcp.Prefix, "/"))),
+		statecheck.ExpectKnownValue(exportAddr, tfjsonpath.New("export_bucket"), exportBucketCheck(sandbox.BucketGCP)))
+	sbx.ResetRequests()
+	expectState(t, config("resolve_export_buckets = false"),
+		statecheck.ExpectKnownValue(exportAddr, tfjsonpath.New("uri"), knownvalue.Null()),
+		statecheck.ExpectKnownValue(exportAddr, tfjsonpath.New("export_bucket"), knownvalue.Null()))
+	if n := bucketGETs(sbx); len(n) != 0 {
+		t.Errorf("bucket GETs with resolve_export_buckets = false: %v", n)
+	}
+}
+
+// Every read of one provider process shares the bucket reads: two data
+// sources over 3,000 jobs that cycle through three buckets read each bucket
+// once per process, however many reads the process makes.
+func TestExportBucket_readOncePerProcess(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	expectState(t, providerBlock(url)+namedExportsBlock("a", sandbox.ClusterGenerated)+namedExportsBlock("b", sandbox.ClusterGenerated),
+		statecheck.ExpectKnownValue("data.atlasexports_snapshot_exports.a", tfjsonpath.New("results").AtSliceIndex(2).AtMapKey("export_bucket").AtMapKey("id"),
+			knownvalue.StringExact(generatedJobs()[2].ExportBucketID)))
+	reads := firstPages(sbx, sandbox.ClusterGenerated)
+	gets := bucketGETs(sbx)
+	if reads == 0 || reads%2 != 0 || len(gets) != 3 {
+		t.Fatalf("%d reads of the jobs, bucket GETs %v: want an even number of reads and three buckets", reads, gets)
+	}
+	for id, n := range gets {
+		// Each process (terraform plan, apply, refresh...) reads both
+		// data sources, and each bucket once.
+		if n != reads/2 {
+			t.Errorf("bucket %s: %d GETs for %d processes", id, n, reads/2)
+		}
+	}
+}
+
+// A 403 of a bucket read fails the read with the role that reads buckets
+// and the way to go without; so does a 401. resolve_export_buckets = false
+// reads no bucket, and the jobs come through with null buckets.
+func TestExportBucket_refused(t *testing.T) {
+	t.Parallel()
+	for name, status := range map[string]int{"403": http.StatusForbidden, "401": http.StatusUnauthorized} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sbx, url := startSandbox(t)
+			sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: status, ErrorCode: "USER_NOT_IN_GROUP"})
+			expectError(t, providerBlock(url)+exportsBlock(sandbox.ClusterBucketKinds),
+				errorText("Unable to read export buckets", "export bucket "+sandbox.BucketGCP, "HTTP "+name,
+					"Project Read Only role", "resolve_export_buckets = false"))
+			sbx.ResetRequests()
+			expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterBucketKinds, "resolve_export_buckets = false"),
+				statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results"), knownvalue.ListSizeExact(len(sandbox.BucketKindsJobs()))),
+				statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results").AtSliceIndex(0).AtMapKey("export_bucket"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results").AtSliceIndex(0).AtMapKey("uri"), knownvalue.Null()))
+			if n := bucketGETs(sbx); len(n) != 0 {
+				t.Errorf("bucket GETs with resolve_export_buckets = false: %v", n)
+			}
+		})
+	}
+}
+
+// Any other failure of a bucket read fails the read too: nothing partial.
+func TestExportBucket_otherFailures(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketAzure, Status: http.StatusInternalServerError})
+	expectError(t, providerBlock(url, "max_retries = 1")+exportsBlock(sandbox.ClusterBucketKinds),
+		errorText("Unable to read export buckets", "HTTP 500", "after 2 attempts"))
+}
+
+// limit keeps the newest jobs after the states filter; total_count is still
+// Atlas's; only the kept job's bucket is read.
+func TestExportBucket_limitWithStates(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	var successful []sandbox.Job
+	for _, j := range generatedJobs() {
+		if j.State == "Successful" {
+			successful = append(successful, j)
+		}
+	}
+	if generatedJobs()[0].State == "Successful" {
+		t.Fatal("the newest generated job is Successful: the filter before the limit would prove nothing")
+	}
+	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterGenerated, `states = ["Successful"]`, "limit = 1"),
+		expectExports(exportsAddr, sandbox.GeneratedJobs, knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectExact(jobChecks(successful[0]))}))...)
+	if gets := bucketGETs(sbx); len(gets) != 1 || gets[successful[0].ExportBucketID] == 0 {
+		t.Errorf("bucket GETs %v: want only the kept job's bucket, %s", gets, successful[0].ExportBucketID)
+	}
+	sbx.ResetRequests()
+	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterGenerated, "limit = 3"),
+		expectExports(exportsAddr, sandbox.GeneratedJobs, resultsAre(generatedJobs()[:3]))...)
+	if gets := bucketGETs(sbx); len(gets) != 3 {
+		t.Errorf("bucket GETs %v: want the three buckets of the three jobs kept", gets)
+	}
+}
+
+// limit = 0 is refused at plan time, before any request.
+func TestExportBucket_limitZeroFailsAtPlan(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+exportsBlock(sandbox.ClusterGenerated, "limit = 0"),
+		errorText("limit", "must be at least 1, got: 0"))
+}
+
+// An Azure bucket whose serviceUrl is not a blob.core.windows.net https URL
+// keeps its export_bucket but has a null uri, not a guessed address.
+func TestExportBucket_unexpectedServiceURL(t *testing.T) {
+	t.Parallel()
+	_, url := startSandbox(t, func(s *sandbox.Server) {
+		s.SetExportBuckets(sandbox.ProjectID, sandbox.ExportBucket{"_id": sandbox.BucketAzure, "bucketName": "exportcontainer",
+			"cloudProvider": "AZURE", "roleId": "64b7e31bc1d2a3b4c5d6e902", "tenantId": "4297fc77-1592-4de8-a6d5-a8c32401df87",
+			"serviceUrl": "https://atlasexportsdocs.dfs.core.windows.net/exportcontainer"})
+	})
+	azure := tfjsonpath.New("results").AtSliceIndex(2)
+	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterBucketKinds),
+		statecheck.ExpectKnownValue(exportsAddr, azure.AtMapKey("uri"), knownvalue.Null()),
+		statecheck.ExpectKnownValue(exportsAddr, azure.AtMapKey("export_bucket").AtMapKey("service_url"),
+			knownvalue.StringExact("https://atlasexportsdocs.dfs.core.windows.net/exportcontainer")))
+}
+
+// The diagnostics Terraform receives, through the provider's protocol
+// server: one warning for all the deleted buckets, naming each once; one
+// warning for an address of an unknown form; none when all is well.
+func TestExportBucket_warnings(t *testing.T) {
+	t.Parallel()
+	otherDeleted := "64b7e30ac1d2a3b4c5d6e8fe"
+	cases := map[string]struct {
+		configure    func(*sandbox.Server)
+		wantWarnings []string // one phrase list per warning
+	}{
+		"all found": {configure: func(s *sandbox.Server) { s.SetJobs(sandbox.ProjectID, "c1", sandbox.BucketKindsJobs()[:4]) }},
+		"one deleted bucket": {
+			configure:    func(s *sandbox.Server) { s.SetJobs(sandbox.ProjectID, "c1", sandbox.BucketKindsJobs()) },
+			wantWarnings: []string{"Export buckets not found: Atlas has no export bucket " + sandbox.BucketDeleted + " (404)"},
+		},
+		"three deleted buckets, two jobs each": {
+			configure: func(s *sandbox.Server) {
+				jobs := append(sandbox.BucketKindsJobs(), sandbox.GenerateJobs("c1", 6, 3)...)
+				for i := range jobs[5:] {
+					jobs[5+i].ExportBucketID = []string{otherDeleted, sandbox.BucketDeleted, sandbox.BucketAWS}[i%3]
+				}
+				s.SetJobs(sandbox.ProjectID, "c1", jobs)
+				s.DeleteExportBucket(sandbox.ProjectID, sandbox.BucketAWS)
+			},
+			wantWarnings: []string{"Export buckets not found: Atlas has no export bucket " + sandbox.BucketAWS + ", " + otherDeleted + ", " + sandbox.BucketDeleted + " (404)"},
+		},
+		"an unknown address form": {
+			configure: func(s *sandbox.Server) {
+				s.SetJobs(sandbox.ProjectID, "c1", sandbox.BucketKindsJobs()[:4])
+				s.SetExportBuckets(sandbox.ProjectID, sandbox.ExportBucket{"_id": sandbox.BucketGCP, "bucketName": "atlas-exports-gcs", "cloudProvider": "ORACLE"})
+			},
+			wantWarnings: []string{"Export URI unknown: The uri of the jobs that exported to bucket " + sandbox.BucketGCP + ` is null: export bucket ` + sandbox.BucketGCP + ` has cloudProvider "ORACLE"`},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, url := startSandbox(t, tc.configure)
+			diags := readThroughProtocol(t, url, map[string]tftypes.Value{"cluster_name": tftypes.NewValue(tftypes.String, "c1")})
+			if len(diags) != len(tc.wantWarnings) {
+				t.Fatalf("%d diagnostics, want %d warnings: %v", len(diags), len(tc.wantWarnings), diags)
+			}
+			for i, d := range diags {
+				if got := d.Summary + ": " + d.Detail; d.Severity != tfprotov6.DiagnosticSeverityWarning || !strings.HasPrefix(got, tc.wantWarnings[i]) {
+					t.Errorf("diagnostic %d: %s %q, want a warning starting %q", i, d.Severity, got, tc.wantWarnings[i])
+				}
+			}
+		})
+	}
+}
+
+// readThroughProtocol configures the provider's protocol server against a
+// sandbox and reads snapshot_exports of the sandbox project with the given
+// attributes, as Terraform does; it returns the diagnostics.
+func readThroughProtocol(t *testing.T, url string, set map[string]tftypes.Value) []*tfprotov6.Diagnostic {
+	t.Helper()
+	ctx := context.Background()
+	srv := providerserver.NewProtocol6(New("test")())()
+	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil || len(schemas.Diagnostics) > 0 {
+		t.Fatalf("GetProviderSchema: %v %v", err, schemas.Diagnostics)
+	}
+	encode := func(schema *tfprotov6.Schema, set map[string]tftypes.Value) *tfprotov6.DynamicValue {
+		typ, ok := schema.ValueType().(tftypes.Object)
+		if !ok {
+			t.Fatalf("schema type %T", schema.ValueType())
+		}
+		attrs := map[string]tftypes.Value{}
+		for name, attrType := range typ.AttributeTypes {
+			attrs[name] = tftypes.NewValue(attrType, nil)
+			if v, ok := set[name]; ok {
+				attrs[name] = v
+			}
+		}
+		dv, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, attrs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &dv
+	}
+	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+	configured, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.4",
+		Config: encode(schemas.Provider, map[string]tftypes.Value{"base_url": str(url), "public_key": str(sandbox.PublicKey), "private_key": str(sandbox.PrivateKey)})})
+	if err != nil || len(configured.Diagnostics) > 0 {
+		t.Fatalf("ConfigureProvider: %v %v", err, configured.Diagnostics)
+	}
+	set["project_id"] = str(sandbox.ProjectID)
+	const typeName = "atlasexports_snapshot_exports"
+	resp, err := srv.ReadDataSource(ctx, &tfprotov6.ReadDataSourceRequest{TypeName: typeName, Config: encode(schemas.DataSourceSchemas[typeName], set)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Diagnostics
+}
