@@ -87,7 +87,7 @@ func TestGetExportBucket_cache(t *testing.T) {
 		}
 		wg.Wait()
 		_, later := client.GetExportBucket(ctx, testProject, id)
-		for i, err := range append(errs, later) {
+		for i, err := range append(slices.Clip(errs), later) {
 			if (id == sandbox.BucketDeleted) != errors.Is(err, ErrExportBucketNotFound) {
 				t.Errorf("bucket %s, call %d: %v", id, i, err)
 			}
@@ -250,7 +250,7 @@ func TestExportBucketReads_overlapThePages(t *testing.T) {
 		t.Fatalf("%d jobs, buckets %v, not found %v", len(list.Jobs), buckets.Found, buckets.NotFound)
 	}
 	// The request log is in the order the sandbox answered.
-	var firstBucket, lastPage int = -1, -1
+	firstBucket, lastPage := -1, -1
 	for i, r := range attempts(sbx) {
 		switch {
 		case strings.Contains(r.Path, "/exportBuckets/") && firstBucket < 0:

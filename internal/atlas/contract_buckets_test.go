@@ -82,7 +82,7 @@ func TestContract_exportBuckets(t *testing.T) {
 			})
 			ctx := context.Background()
 			for _, b := range sandbox.SeededExportBuckets() {
-				if _, err := client.GetExportBucket(ctx, sandbox.ProjectID, b["_id"].(string)); err != nil {
+				if _, err := client.GetExportBucket(ctx, sandbox.ProjectID, b.ID()); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -184,7 +184,7 @@ func TestDecode_bucketRecordings(t *testing.T) {
 				}
 				sbx, srv := startSandbox(t, nil)
 				sbx.AddFault(rawFault(rec.status, rec.contentType, rec.body))
-				bucket, err := newTestClient(t, srv.URL).GetExportBucket(context.Background(), testProject, generic["_id"].(string))
+				bucket, err := newTestClient(t, srv.URL).GetExportBucket(context.Background(), testProject, sandbox.ExportBucket(generic).ID())
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -15,6 +15,12 @@ import (
 // "cloudProvider", and each cloud's fields); unknown keys pass through.
 type ExportBucket map[string]any
 
+// ID is the bucket's "_id", or "" when it has none that is a string.
+func (b ExportBucket) ID() string {
+	id, _ := b["_id"].(string)
+	return id
+}
+
 // Media types of the export bucket GET. The 2023-01-01 version knows only AWS
 // buckets (and is sunset on 2027-07-01); 2024-05-30 knows every cloud.
 const (

@@ -19,7 +19,7 @@ func TestServer_exportBucket(t *testing.T) {
 	_, srv := startSeeded(t)
 	seeded := map[string]ExportBucket{}
 	for _, b := range SeededExportBuckets() {
-		seeded[b["_id"].(string)] = b
+		seeded[b.ID()] = b
 	}
 	const v2024, v2023 = acceptBuckets2024, acceptBuckets2023
 	cases := map[string]struct {
