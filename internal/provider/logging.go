@@ -32,11 +32,23 @@ func (d *providerData) maskSecrets(ctx context.Context) context.Context {
 type tflogLogger struct{}
 
 func (tflogLogger) Debug(ctx context.Context, msg string, fields map[string]any) {
-	tflog.Debug(ownLoggerOptions(ctx), msg, fields)
+	logDebug(ctx, msg, fields)
 }
 
 func (tflogLogger) Warn(ctx context.Context, msg string, fields map[string]any) {
 	tflog.Warn(ownLoggerOptions(ctx), msg, fields)
+}
+
+// logDebug and logTrace are how the provider's own code logs under a read's
+// context: the client's goroutines (pages, export buckets) log under the
+// same context while the read goes on, so every line, theirs and ours, must
+// be written under its own copy of the logger options (ownLoggerOptions).
+func logDebug(ctx context.Context, msg string, fields map[string]any) {
+	tflog.Debug(ownLoggerOptions(ctx), msg, fields)
+}
+
+func logTrace(ctx context.Context, msg string, fields map[string]any) {
+	tflog.Trace(ownLoggerOptions(ctx), msg, fields)
 }
 
 // ownLoggerOptions returns ctx with a copy of its logger options for one log

@@ -22,8 +22,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
-	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -593,30 +591,6 @@ func TestProvider_traceLogHidesSecrets(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// The client logs from the goroutines that read pages in parallel, all under
-// one masked context. tflog's masking rewrites that context's field map in
-// place, so lines logged under the context as it is crash the provider with
-// "concurrent map iteration and map write" (under -race, a data race at
-// once); tflogLogger logs each line under a copy (ownLoggerOptions).
-func TestProvider_concurrentLogLinesDoNotRace(t *testing.T) {
-	t.Parallel()
-	var out lockedBuffer
-	ctx := tflog.SetField(tflogtest.RootLogger(context.Background(), &out), "tf_rpc", "ReadDataSource")
-	ctx = (&providerData{secrets: []string{sandbox.PrivateKey}}).maskSecrets(ctx)
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Go(func() {
-			for i := range 5000 {
-				tflogLogger{}.Debug(ctx, "sending Atlas request", map[string]any{"page": g, "attempt": i, "key": sandbox.PrivateKey})
-			}
-		})
-	}
-	wg.Wait()
-	if strings.Contains(out.String(), sandbox.PrivateKey) {
-		t.Error("a log line shows the private key")
 	}
 }
 

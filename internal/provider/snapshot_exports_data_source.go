@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
 )
@@ -153,7 +152,7 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 		data.addReadError(ctx, &diags, "Unable to list snapshot export jobs", err)
 		return tftypes.Value{}, diags
 	}
-	tflog.Debug(ctx, "listed export jobs", map[string]any{
+	logDebug(ctx, "listed export jobs", map[string]any{
 		"jobs": len(list.Jobs), "pages": list.Pages, "walks": list.Walks, "atlas_total_count": list.TotalCount,
 	})
 	kept := keptJobs(list.Jobs, keep, args.limit)
@@ -291,7 +290,7 @@ func snapshotExportsState(ctx context.Context, config tftypes.Value, jobs []atla
 	for i := range jobs {
 		results[i] = jobTypes.jobValue(&jobs[i], buckets)
 	}
-	tflog.Trace(ctx, "built results", map[string]any{"results": len(results)})
+	logTrace(ctx, "built results", map[string]any{"results": len(results)})
 	attrs["total_count"] = tftypes.NewValue(tftypes.Number, int64(totalCount))
 	attrs["results"] = tftypes.NewValue(tftypes.List{ElementType: jobTypes.job}, results)
 	return tftypes.NewValue(config.Type(), attrs), nil
