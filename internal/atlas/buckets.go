@@ -140,7 +140,11 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 		if errors.As(err, &apiErr) {
 			apiErr.forbidden = "Reading export buckets needs the " + ExportBucketRole + " role (or higher) on the " +
 				"project, and the caller's IP address may be missing from the key's API access list."
-			if apiErr.StatusCode == http.StatusNotFound {
+			// Only Atlas's own word that the bucket is gone makes a
+			// deleted bucket (a warning, and null for its jobs): a missing
+			// project, or a 404 without Atlas's envelope (a gateway, a
+			// wrong base_url), is an error like any other.
+			if apiErr.StatusCode == http.StatusNotFound && apiErr.ErrorCode != "" && apiErr.ErrorCode != "GROUP_NOT_FOUND" {
 				err = fmt.Errorf("%w: %w", ErrExportBucketNotFound, err)
 			}
 		}

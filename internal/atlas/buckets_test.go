@@ -138,6 +138,18 @@ func TestGetExportBucket_failuresAreNotCached(t *testing.T) {
 			ctx:       func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
 			firstGETs: 1,
 		},
+		// A 404 is a deleted bucket only when Atlas says so of the bucket.
+		"404 of the project": {
+			fault: sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusNotFound, ErrorCode: "GROUP_NOT_FOUND",
+				Times: 1},
+			ctx:       func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
+			firstGETs: 1,
+		},
+		"404 without Atlas's envelope": {
+			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusNotFound, HTML: true, Times: 1},
+			ctx:       func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
+			firstGETs: 1,
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

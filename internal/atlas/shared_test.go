@@ -30,6 +30,11 @@ const sharedDir = "../../../shared"
 // output only with -v, so `make test` prints the file instead.
 const envSkipReport = "ATLASEXPORTS_SKIP_REPORT"
 
+// envRequireShared, when set (CI sets it: .ci/run), turns a skip for want of
+// sharedDir into a failure, so that a moved or broken path cannot make CI
+// pass with the contract and recording tests silently skipped.
+const envRequireShared = "ATLASEXPORTS_REQUIRE_SHARED"
+
 // sharedPresent reports whether the reference material is beside the
 // repository. A directory named shared without any of its parts is someone
 // else's, and counts as absent.
@@ -53,6 +58,9 @@ func requireShared(tb testing.TB) {
 	tb.Helper()
 	if sharedPresent() {
 		return
+	}
+	if os.Getenv(envRequireShared) != "" {
+		tb.Fatalf("%s is set, but %s (the project's reference material) is absent or incomplete", envRequireShared, sharedDir)
 	}
 	top, _, _ := strings.Cut(tb.Name(), "/")
 	skippedForShared.Lock()
