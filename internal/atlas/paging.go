@@ -32,8 +32,10 @@ const maxWalks = 3
 // beyond it, and a walk that would have to read past it fails rather than
 // growing without end: a server (or a proxy) that answers every page with
 // new jobs would otherwise keep a read going until its time limit, and its
-// memory growing with it.
-const maxListJobs = 1_000_000
+// memory growing with it. Export jobs are kept per snapshot export and a
+// cluster lists thousands at most; the bound leaves two orders of magnitude
+// of room while keeping a runaway list to a few hundred megabytes.
+const maxListJobs = 200_000
 
 // maxPresizedJobs bounds what the first page's totalCount may make the walk
 // allocate up front.

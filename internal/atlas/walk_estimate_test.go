@@ -204,7 +204,7 @@ func TestListExportJobs_endlessListIsBounded(t *testing.T) {
 				endless.ServeHTTP(w, r)
 			}))
 			client := newTestClient(t, srv.URL, withPaging(100, concurrency))
-			client.maxListJobs = 2000 // 21 pages; the default bound is a million jobs
+			client.maxListJobs = 2000 // 21 pages; the default bound is 200,000 jobs
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 

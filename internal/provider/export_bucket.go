@@ -147,11 +147,18 @@ func (d *providerData) resolveExportBuckets(ctx context.Context, reads *atlas.Ex
 // reads buckets and how to do without them.
 func (d *providerData) addBucketReadError(ctx context.Context, diags *diag.Diagnostics, err error) {
 	detail := d.readErrorDetail(ctx, err)
-	if status := atlas.StatusCode(err); status == http.StatusUnauthorized || status == http.StatusForbidden {
-		detail += "\n\nReading export buckets (GET /api/atlas/v2/groups/{groupId}/backup/exportBuckets/{exportBucketId}) " +
-			"needs the " + atlas.ExportBucketRole + " role on the project. Grant it to these credentials, or set " +
-			"resolve_export_buckets = false on the data source to read the jobs without their buckets " +
-			"(export_bucket and uri are then null)."
+	// The 403's advice (atlas.Hint, in detail) already names the role; a 401
+	// is the credentials or the access list. Either way, the jobs can still
+	// be read without their buckets.
+	switch atlas.StatusCode(err) {
+	case http.StatusForbidden:
+		detail += "\n\nGrant the role to these credentials, or set resolve_export_buckets = false on the data " +
+			"source to read the jobs without their buckets (export_bucket and uri are then null)."
+	case http.StatusUnauthorized:
+		detail += "\n\nAtlas refused the credentials for GET /api/atlas/v2/groups/{groupId}/backup/exportBuckets/" +
+			"{exportBucketId}, which needs the " + atlas.ExportBucketRole + " role on the project. Fix the " +
+			"credentials or their API access list, or set resolve_export_buckets = false on the data source to read " +
+			"the jobs without their buckets (export_bucket and uri are then null)."
 	}
 	diags.AddError("Unable to read export buckets", detail)
 }
