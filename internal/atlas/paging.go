@@ -178,10 +178,10 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 			if page.TotalCount != nil {
 				w.totalCount = *page.TotalCount
 			}
-			// One allocation for the list when the estimate is right: growing
-			// it by append allocated four times its size on the way
-			// (BENCHMARKS.md). The estimate comes from the server, so it
-			// sizes nothing beyond a bound.
+			// One allocation for the list when the estimate is right, instead
+			// of the copies append makes on the way (BENCHMARKS.md, "Changes
+			// these measurements justified"). The estimate comes from the
+			// server, so it sizes nothing beyond a bound.
 			presize := min(max(w.totalCount, len(*page.Results)), maxPresizedJobs)
 			seen = make(map[string]struct{}, presize)
 			w.jobs = make([]ExportJob, 0, presize)

@@ -308,22 +308,7 @@ func readThroughProtocol(t *testing.T, url string, set map[string]tftypes.Value)
 		t.Fatalf("GetProviderSchema: %v %v", err, schemas.Diagnostics)
 	}
 	encode := func(schema *tfprotov6.Schema, set map[string]tftypes.Value) *tfprotov6.DynamicValue {
-		typ, ok := schema.ValueType().(tftypes.Object)
-		if !ok {
-			t.Fatalf("schema type %T", schema.ValueType())
-		}
-		attrs := map[string]tftypes.Value{}
-		for name, attrType := range typ.AttributeTypes {
-			attrs[name] = tftypes.NewValue(attrType, nil)
-			if v, ok := set[name]; ok {
-				attrs[name] = v
-			}
-		}
-		dv, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, attrs))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &dv
+		return dynamicValue(t, schema, set)
 	}
 	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
 	configured, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.4",
