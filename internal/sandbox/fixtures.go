@@ -303,7 +303,7 @@ func (d *jsonDoc) credentials(n *jsonNode, path string, keys []string, add func(
 		}
 		for _, k := range keys {
 			if _, ok := values[k]; !ok {
-				d.add(e.start, entryPath, "has no %q", k)
+				d.add(e.start, joinKey(entryPath, k), "is missing: each entry needs it")
 			}
 		}
 		id := values[keys[0]]
@@ -455,7 +455,7 @@ func (d *jsonDoc) objectID(obj *jsonNode, path, key string, required bool) (stri
 	n := obj.member(key)
 	if n == nil {
 		if required {
-			d.add(obj.start, path, "has no %q", key)
+			d.add(obj.start, joinKey(path, key), "is missing: each entry needs it")
 		}
 		return "", false
 	}

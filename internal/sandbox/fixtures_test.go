@@ -98,7 +98,7 @@ func TestLoadFixtures_problems(t *testing.T) {
 			wantMessage: "must be an array, not an object",
 		},
 		"job without id": {
-			file: job(`{"state": "Queued"}`), wantPath: ledger + ".exports[0]", wantAt: [2]int{1, 80}, wantMessage: `has no "id"`,
+			file: job(`{"state": "Queued"}`), wantPath: ledger + ".exports[0].id", wantAt: [2]int{1, 80}, wantMessage: `is missing: each entry needs it`,
 		},
 		"job id upper case": {
 			file: job(`{"id": "` + fixtureJobID + `"}, {"id": "6A7945592C88FAEBA59D5E8F"}`), wantPath: ledger + ".exports[1].id",
@@ -125,7 +125,7 @@ func TestLoadFixtures_problems(t *testing.T) {
 		},
 		"bucket without _id": {
 			file:     `{"projects": {"` + fixtureProject + `": {"exportBuckets": [{"bucketName": "b"}]}}}`,
-			wantPath: "projects." + fixtureProject + ".exportBuckets[0]", wantAt: [2]int{1, 62}, wantMessage: `has no "_id"`,
+			wantPath: "projects." + fixtureProject + ".exportBuckets[0]._id", wantAt: [2]int{1, 62}, wantMessage: `is missing: each entry needs it`,
 		},
 		"bucket _id not hex": {
 			file:     `{"projects": {"` + fixtureProject + `": {"exportBuckets": [{"_id": "bucket-1"}]}}}`,
@@ -189,7 +189,7 @@ func TestLoadFixtures_problems(t *testing.T) {
 		},
 		"apiKeys entry without privateKey": {
 			file:     `{"apiKeys": [{"publicKey": "p"}], "projects": {"` + fixtureProject + `": {}}}`,
-			wantPath: "apiKeys[0]", wantAt: [2]int{1, 14}, wantMessage: `has no "privateKey"`,
+			wantPath: "apiKeys[0].privateKey", wantAt: [2]int{1, 14}, wantMessage: `is missing: each entry needs it`,
 		},
 		"duplicate clientId": {
 			file: `{"serviceAccounts": [{"clientId": "c", "clientSecret": "s"}, {"clientId": "c", "clientSecret": "t"}], ` +
@@ -244,7 +244,7 @@ func TestLoadFixtures_everyProblem(t *testing.T) {
 		got = append(got, p.Path)
 	}
 	ledger := "projects." + fixtureProject + ".clusters.ledger"
-	want := []string{"apiKey", ledger + ".exports[0].id", ledger + ".exports[1]", ledger + ".behaviour.latency"}
+	want := []string{"apiKey", ledger + ".exports[0].id", ledger + ".exports[1].id", ledger + ".behaviour.latency"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("paths %q, want %q; error:\n%v", got, want, err)
 	}
