@@ -10,6 +10,11 @@
 # Knobs (environment): BENCH_COUNT (repetitions of each Go benchmark, default
 # 3), E2E_RUNS (measured plans per latency, default 3), E2E_LATENCIES (default
 # "0s 50ms"). About 6 minutes on a 2-core machine with the defaults.
+#
+# The machine may be shared: the load average before and after every step
+# goes to build/bench/load.txt, and the commit and the load at both ends head
+# build/bench/ratios.txt, so that BENCHMARKS.md can state under what load a
+# run was made.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/build/bench"
@@ -22,15 +27,23 @@ cd "$root"
 
 command -v terraform >/dev/null || { echo "make bench needs the terraform CLI on PATH" >&2; exit 1; }
 
+# load LABEL: the load average now, with LABEL, into build/bench/load.txt.
+load() { echo "$(date -u +%H:%M:%S) $1: load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)" >>"$out/load.txt"; }
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+load "start"
+
 # gobench NAME PACKAGE REGEXP BENCHTIME COUNT: one `go test -bench` process,
 # its output in build/bench/NAME.txt.
 gobench() {
   echo "==> $1: go test -bench '$3' -benchtime $4 -count $5 $2"
+  load "before $1"
   if ! go test -run '^$' -bench "$3" -benchmem -benchtime "$4" -count "$5" -timeout 30m "$2" >"$out/$1.txt" 2>&1; then
     cat "$out/$1.txt" >&2
     echo "benchmark $1 failed" >&2
     exit 1
   fi
+  load "after $1"
   grep -E '^Benchmark' "$out/$1.txt"
 }
 
@@ -177,6 +190,7 @@ for latency in $e2e_latencies; do
   # shellcheck disable=SC1091
   source "$e2e/sandbox.env"
   echo "==> e2e: terraform plan, 10,000 jobs, sandbox latency $latency"
+  load "before e2e $latency"
   plan "$e2e/warmup-$latency.log" >/dev/null
   empty_ms=$(plan "$e2e/empty-$latency.log" -var cluster_name=empty)
   for run in $(seq 1 "$e2e_runs"); do
@@ -187,6 +201,7 @@ for latency in $e2e_latencies; do
     echo "e2e latency=$latency run=$run wall_ms=$wall read_data_source_ms=$rpc downstream_ms=$downstream empty_cluster_wall_ms=$empty_ms" |
       tee -a "$e2e/results.txt"
   done
+  load "after e2e $latency"
   stop_sandbox
 done
 
@@ -200,6 +215,7 @@ start_sandbox 50ms
 # shellcheck disable=SC1091
 source "$e2e/sandbox.env"
 echo "==> e2e: export buckets and limit, sandbox latency 50ms"
+load "before e2e buckets"
 plan "$e2e/warmup-buckets.log" >/dev/null
 : >"$e2e/buckets.txt"
 for run in $(seq 1 "$e2e_runs"); do
@@ -210,6 +226,7 @@ for run in $(seq 1 "$e2e_runs"); do
   echo "buckets run=$run latest_limit1_ms=$latest one_job_ms=$one full_resolved_ms=$resolved full_unresolved_ms=$unresolved" |
     tee -a "$e2e/buckets.txt"
 done
+load "after e2e buckets"
 stop_sandbox
 
 # ---- ratios ---------------------------------------------------------------
@@ -244,7 +261,8 @@ framework_100=$(ratio "$(metric read-data-source BenchmarkReadDataSource/jobs=10
 
 {
   echo
-  echo "Ratios (medians; raw output in build/bench/):"
+  echo "Ratios (medians; raw output in build/bench/), commit $commit:"
+  echo "  load average at the start: $(grep ' start:' "$out/load.txt" | sed 's/.*load average //'), at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) (every step: build/bench/load.txt)"
   printf '  10,000 jobs at 50 ms, sequential 100-per-page walk / default settings: %sx (goal >= 10: %s)\n' \
     "$speedup" "$(verdict "$speedup" ">=" 10)"
   printf '  10,000 jobs at 50 ms, default settings / floor of 4 round trips (200 ms): %sx (goal <= 2: %s)\n' \
