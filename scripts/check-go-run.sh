@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks that `go run MODULE/cmd/atlas-sandbox@VERSION` works for someone who
-# has only Go: the committed tree (HEAD) is served as version v0.0.0-test by
+# has only Go: the committed tree (HEAD) is served as a test version by
 # a module proxy in a temporary directory (the file:// layout of
 # https://go.dev/ref/mod#goproxy-protocol), then run from an empty directory.
 # It fails when go.mod has a replace or exclude directive (go run @version
@@ -9,7 +9,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 module=github.com/atlasexports/terraform-provider-atlasexports
-version=v0.0.0-test
+# A version of its own for each commit: the go command indexes a module
+# version's files once (the module index in GOCACHE) and trusts the index
+# ever after, as versions are immutable, so a tree served again under one
+# version would be built from the files of the first.
+version=v0.0.0-check.g$(git -C "$root" rev-parse --short=12 HEAD)
 work=$(mktemp -d)
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
