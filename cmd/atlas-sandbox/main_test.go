@@ -83,7 +83,7 @@ func TestBadFixtures_failBeforeListening(t *testing.T) {
 		"two problems": {
 			file: `{"project": {}, "projects": {"` + project + `": {"clusters": {"ledger": {"behaviour": {"latency": "1 second"}}}}}}`,
 			want: "atlas-sandbox: FILE: 2 problems, nothing served:\n" +
-				`  FILE:1:2: project: unknown key "project": the fixtures file has only "apiKeys", "serviceAccounts", "projects"` + "\n" +
+				`  FILE:1:2: project: unknown key "project" (did you mean "projects"?): the fixtures file has only "apiKeys", "serviceAccounts", "projects"` + "\n" +
 				`  FILE:1:108: projects.` + project + `.clusters.ledger.behaviour.latency: "1 second" is not a duration: write one as Go does, ` +
 				`such as "200ms" or "1.5s"` + "\n",
 		},

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/agext/levenshtein"
 )
 
 // This file loads a fixtures file (`atlas-sandbox -fixtures FILE`): the
@@ -588,7 +590,23 @@ func (d *jsonDoc) expect(n *jsonNode, path string, kind jsonKind) bool {
 }
 
 func (d *jsonDoc) unknownKey(m jsonMember, path, where string, known []string) {
+	if guess := closestKey(m.key, known); guess != "" {
+		d.add(m.keyStart, path, "unknown key %q (did you mean %q?): %s has only %s", m.key, guess, where, quoteAll(known))
+		return
+	}
 	d.add(m.keyStart, path, "unknown key %q: %s has only %s", m.key, where, quoteAll(known))
+}
+
+// closestKey is the known key a typo most likely meant ("behavior",
+// "apiKey"): within two edits, case aside, or "" when none is that close.
+func closestKey(key string, known []string) string {
+	best, bestDistance := "", 3
+	for _, k := range known {
+		if d := levenshtein.Distance(strings.ToLower(key), strings.ToLower(k), nil); d < bestDistance {
+			best, bestDistance = k, d
+		}
+	}
+	return best
 }
 
 func (d *jsonDoc) add(at int, path, format string, args ...any) {

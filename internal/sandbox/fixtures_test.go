@@ -60,7 +60,7 @@ func TestLoadFixtures_problems(t *testing.T) {
 		},
 		"unknown top-level key": {
 			file: `{"projets": {}, "projects": {"` + fixtureProject + `": {}}}`, wantPath: "projets", wantAt: [2]int{1, 2},
-			wantMessage: `unknown key "projets": the fixtures file has only "apiKeys", "serviceAccounts", "projects"`,
+			wantMessage: `unknown key "projets" (did you mean "projects"?): the fixtures file has only "apiKeys", "serviceAccounts", "projects"`,
 		},
 		"project id not hex": {
 			file: `{"projects": {"64B7E2F0C1D2A3B4C5D6E7F8": {}}}`, wantPath: "projects.64B7E2F0C1D2A3B4C5D6E7F8", wantAt: [2]int{1, 15},
@@ -72,7 +72,7 @@ func TestLoadFixtures_problems(t *testing.T) {
 		},
 		"unknown project key": {
 			file: `{"projects": {"` + fixtureProject + `": {"cluster": {}}}}`, wantPath: "projects." + fixtureProject + ".cluster",
-			wantAt: [2]int{1, 44}, wantMessage: `unknown key "cluster": a project has only "exportBuckets", "clusters"`,
+			wantAt: [2]int{1, 44}, wantMessage: `unknown key "cluster" (did you mean "clusters"?): a project has only "exportBuckets", "clusters"`,
 		},
 		"cluster name with a dot": {
 			file:     `{"projects": {"` + fixtureProject + `": {"clusters": {"led.ger": {}}}}}`,
@@ -91,7 +91,11 @@ func TestLoadFixtures_problems(t *testing.T) {
 		},
 		"unknown cluster key": {
 			file: fixtureWith(`{"export": []}`), wantPath: ledger + ".export", wantAt: [2]int{1, 68},
-			wantMessage: `unknown key "export": a cluster has only "exports", "behaviour"`,
+			wantMessage: `unknown key "export" (did you mean "exports"?): a cluster has only "exports", "behaviour"`,
+		},
+		"behaviour spelt the American way": {
+			file: fixtureWith(`{"behavior": {}}`), wantPath: ledger + ".behavior", wantAt: [2]int{1, 68},
+			wantMessage: `unknown key "behavior" (did you mean "behaviour"?): a cluster has only "exports", "behaviour"`,
 		},
 		"exports not an array": {
 			file: fixtureWith(`{"exports": {}}`), wantPath: ledger + ".exports", wantAt: [2]int{1, 79},
