@@ -155,9 +155,11 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 }
 
 // ExportBucketReads reads the export buckets that one read's jobs name: each
-// distinct bucket once, at most as many at a time as the client reads pages,
-// started as soon as a bucket is named (Start) so that bucket requests
-// overlap the pages still to come.
+// distinct bucket once, started as soon as a bucket is named (Start) so that
+// bucket requests overlap the pages still to come. The client's request
+// budget bounds what is in flight; sem bounds what one read queues for it,
+// so that a page naming a thousand buckets does not put a thousand bucket
+// requests ahead of the pages still to come in the budget's queue.
 type ExportBucketReads struct {
 	c         *Client
 	ctx       context.Context
