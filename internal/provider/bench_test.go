@@ -240,7 +240,7 @@ func BenchmarkResultsToState(b *testing.B) {
 			return reflectionState(ctx, config, jobs, buckets)
 		}},
 		{"tftypes", func(jobs []atlas.ExportJob) (tftypes.Value, error) {
-			return snapshotExportsState(ctx, config.Raw, jobs, len(jobs), values)
+			return snapshotExportsState(ctx, config.Raw, jobTypes, jobs, len(jobs), values)
 		}},
 	}
 	for _, n := range []int{1000, 10000} {

@@ -106,6 +106,12 @@ var notFoundAttribute = map[string]string{
 	"EXPORT_JOB_NOT_FOUND": "export_id",
 }
 
+// addBugError reports a failure only a bug in the provider can cause, such
+// as a configuration that does not match the schema.
+func addBugError(diags *diag.Diagnostics, summary string, err error) {
+	diags.AddError(summary, err.Error()+"\n\nThis is a bug in the provider; please report it.")
+}
+
 // timeoutsRead returns the read value of a timeouts block, or "".
 func timeoutsRead(block tftypes.Value) (string, error) {
 	if block.IsNull() {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
@@ -110,18 +111,9 @@ func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.Read
 		d.data.addReadError(ctx, &resp.Diagnostics, "Unable to read the snapshot export job", err)
 		return
 	}
-	stateType, ok := req.Config.Raw.Type().(tftypes.Object)
-	if !ok {
-		resp.Diagnostics.AddError("Unable to build the data source's state",
-			"The configuration is not an object. This is a bug in the provider; please report it.")
-		return
-	}
-	// The job attributes of this schema are exportJobAttributes, so its
-	// object type serves as the job type.
-	jobTypes, err := newJobTypes(stateType)
+	jobTypes, err := snapshotExportJobTypes(req.Config.Raw)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to build the data source's state",
-			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		addBugError(&resp.Diagnostics, "Unable to build the data source's state", err)
 		return
 	}
 	var buckets exportBucketValues
@@ -136,11 +128,20 @@ func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.Read
 	}
 	raw, err := snapshotExportState(req.Config.Raw, jobTypes, job, buckets)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to build the data source's state",
-			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		addBugError(&resp.Diagnostics, "Unable to build the data source's state", err)
 		return
 	}
 	resp.State.Raw = raw
+}
+
+// snapshotExportJobTypes are the types of the job: the job attributes of this
+// schema are exportJobAttributes, so its object type serves as the job type.
+func snapshotExportJobTypes(config tftypes.Value) (jobTypes, error) {
+	stateType, ok := config.Type().(tftypes.Object)
+	if !ok {
+		return jobTypes{}, errors.New("configuration is not an object")
+	}
+	return newJobTypes(stateType)
 }
 
 // snapshotExportState is the configuration with the job's attributes filled in.

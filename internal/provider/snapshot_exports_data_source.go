@@ -116,8 +116,7 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 	var diags diag.Diagnostics
 	args, err := snapshotExportsArgumentsFrom(config)
 	if err != nil {
-		diags.AddError("Unable to read the data source's configuration",
-			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		addBugError(&diags, "Unable to read the data source's configuration", err)
 		return tftypes.Value{}, diags
 	}
 	ctx, cancel, diags := data.readContext(ctx, args.readTimeout)
@@ -158,7 +157,7 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 	kept := keptJobs(list.Jobs, keep, args.limit)
 	jobTypes, err := exportsJobTypes(config)
 	if err != nil {
-		diags.AddError("Unable to build the data source's state", err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		addBugError(&diags, "Unable to build the data source's state", err)
 		return tftypes.Value{}, diags
 	}
 	var buckets exportBucketValues
@@ -170,10 +169,9 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 			return tftypes.Value{}, diags
 		}
 	}
-	state, err := snapshotExportsState(ctx, config, kept, len(list.Jobs), buckets)
+	state, err := snapshotExportsState(ctx, config, jobTypes, kept, len(list.Jobs), buckets)
 	if err != nil {
-		diags.AddError("Unable to build the data source's state",
-			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		addBugError(&diags, "Unable to build the data source's state", err)
 	}
 	return state, diags
 }
@@ -275,13 +273,9 @@ func exportsJobTypes(config tftypes.Value) (jobTypes, error) {
 
 // snapshotExportsState is the data source's whole state: the configuration
 // with total_count and results (the jobs kept) filled in.
-func snapshotExportsState(ctx context.Context, config tftypes.Value, jobs []atlas.ExportJob, totalCount int,
-	buckets exportBucketValues,
+func snapshotExportsState(ctx context.Context, config tftypes.Value, jobTypes jobTypes, jobs []atlas.ExportJob,
+	totalCount int, buckets exportBucketValues,
 ) (tftypes.Value, error) {
-	jobTypes, err := exportsJobTypes(config)
-	if err != nil {
-		return tftypes.Value{}, err
-	}
 	attrs, err := configAttributes(config)
 	if err != nil {
 		return tftypes.Value{}, err
