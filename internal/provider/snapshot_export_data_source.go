@@ -10,9 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
@@ -36,11 +34,21 @@ type snapshotExportDataSource struct {
 // snapshotExportArguments are the arguments of the data source; the job's
 // attributes are built as tftypes values (see export_job.go).
 type snapshotExportArguments struct {
-	ProjectID   types.String
-	ClusterName types.String
-	ExportID    types.String
-	Resolve     types.Bool
-	ReadTimeout types.String
+	readArguments
+	exportID string
+}
+
+func snapshotExportArgumentsFrom(config tftypes.Value) (snapshotExportArguments, error) {
+	var args snapshotExportArguments
+	shared, attrs, err := readArgumentsFrom(config)
+	if err != nil {
+		return args, err
+	}
+	args.readArguments = shared
+	if err := attrs["export_id"].As(&args.exportID); err != nil {
+		return args, fmt.Errorf("export_id: %w", err)
+	}
+	return args, nil
 }
 
 func (d *snapshotExportDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -83,30 +91,19 @@ func (d *snapshotExportDataSource) Configure(_ context.Context, req datasource.C
 }
 
 func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var args snapshotExportArguments
-	for _, arg := range []struct {
-		path   path.Path
-		target any
-	}{
-		{path.Root("project_id"), &args.ProjectID},
-		{path.Root("cluster_name"), &args.ClusterName},
-		{path.Root("export_id"), &args.ExportID},
-		{path.Root("resolve_export_buckets"), &args.Resolve},
-		{path.Root("timeouts").AtName("read"), &args.ReadTimeout},
-	} {
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, arg.path, arg.target)...)
-	}
-	if resp.Diagnostics.HasError() {
+	args, err := snapshotExportArgumentsFrom(req.Config.Raw)
+	if err != nil {
+		addBugError(&resp.Diagnostics, "Unable to read the data source's configuration", err)
 		return
 	}
-	ctx, cancel, diags := d.data.readContext(ctx, args.ReadTimeout.ValueString())
+	ctx, cancel, diags := d.data.readContext(ctx, args.readTimeout)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	defer cancel()
 
-	job, err := d.data.client.GetExportJob(ctx, args.ProjectID.ValueString(), args.ClusterName.ValueString(), args.ExportID.ValueString())
+	job, err := d.data.client.GetExportJob(ctx, args.projectID, args.clusterName, args.exportID)
 	if err != nil {
 		d.data.addReadError(ctx, &resp.Diagnostics, "Unable to read the snapshot export job", err)
 		return
@@ -117,8 +114,8 @@ func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.Read
 		return
 	}
 	var buckets exportBucketValues
-	if args.Resolve.IsNull() || args.Resolve.ValueBool() {
-		reads := d.data.client.NewExportBucketReads(ctx, args.ProjectID.ValueString())
+	if args.resolveBuckets {
+		reads := d.data.client.NewExportBucketReads(ctx, args.projectID)
 		var bucketDiags diag.Diagnostics
 		buckets, bucketDiags = d.data.resolveExportBuckets(ctx, reads, []atlas.ExportJob{*job}, jobTypes)
 		resp.Diagnostics.Append(bucketDiags...)

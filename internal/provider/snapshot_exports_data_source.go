@@ -197,32 +197,20 @@ func keptJobs(jobs []atlas.ExportJob, keep func(*atlas.ExportJob) bool, limit in
 
 // snapshotExportsArguments are the data source's arguments.
 type snapshotExportsArguments struct {
-	projectID, clusterName string
+	readArguments
 	// states is nil when every state is wanted.
 	states map[string]bool
 	// limit is 0 when every job is wanted.
 	limit int64
-	// resolveBuckets is resolve_export_buckets, true when unset.
-	resolveBuckets bool
-	// readTimeout is the timeouts block's read value, "" when unset.
-	readTimeout string
 }
 
 func snapshotExportsArgumentsFrom(config tftypes.Value) (snapshotExportsArguments, error) {
 	var args snapshotExportsArguments
-	if !config.IsFullyKnown() {
-		return args, errors.New("the configuration has unknown values")
-	}
-	attrs := map[string]tftypes.Value{}
-	if err := config.As(&attrs); err != nil {
+	shared, attrs, err := readArgumentsFrom(config)
+	if err != nil {
 		return args, err
 	}
-	if err := attrs["project_id"].As(&args.projectID); err != nil {
-		return args, fmt.Errorf("project_id: %w", err)
-	}
-	if err := attrs["cluster_name"].As(&args.clusterName); err != nil {
-		return args, fmt.Errorf("cluster_name: %w", err)
-	}
+	args.readArguments = shared
 	if states := attrs["states"]; !states.IsNull() {
 		var elements []tftypes.Value
 		if err := states.As(&elements); err != nil {
@@ -244,14 +232,7 @@ func snapshotExportsArgumentsFrom(config tftypes.Value) (snapshotExportsArgument
 		}
 		args.limit, _ = n.Int64()
 	}
-	resolve, err := resolveExportBucketsArgument(attrs["resolve_export_buckets"])
-	if err != nil {
-		return args, err
-	}
-	args.resolveBuckets = resolve
-	readTimeout, err := timeoutsRead(attrs["timeouts"])
-	args.readTimeout = readTimeout
-	return args, err
+	return args, nil
 }
 
 // exportsJobTypes are the types of one job of the results, from the schema.
