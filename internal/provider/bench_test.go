@@ -8,7 +8,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
@@ -223,10 +225,9 @@ func BenchmarkResultsToState(b *testing.B) {
 		b.Fatal(err)
 	}
 	// As a read builds them: each bucket's value and location once.
-	values := exportBucketValues{}
-	for id, bucket := range buckets {
-		location, _ := atlas.ExportLocation(bucket)
-		values[id] = jobBucket{value: jobTypes.exportBucketValue(bucket), location: location}
+	values, diags := jobTypes.bucketValues(slices.Sorted(maps.Keys(buckets)), buckets)
+	if diags.HasError() {
+		b.Fatal(diags)
 	}
 	ways := []struct {
 		name  string
