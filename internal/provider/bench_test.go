@@ -8,12 +8,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -189,13 +190,10 @@ func benchExportsConfig(b *testing.B) tfsdk.Config {
 	if !ok {
 		b.Fatal("the schema is not an object")
 	}
-	attrs := map[string]tftypes.Value{}
-	for name, t := range objectType.AttributeTypes {
-		attrs[name] = tftypes.NewValue(t, nil)
-	}
-	attrs["project_id"] = tftypes.NewValue(tftypes.String, sandbox.ProjectID)
-	attrs["cluster_name"] = tftypes.NewValue(tftypes.String, sandbox.ClusterGenerated)
-	return tfsdk.Config{Schema: resp.Schema, Raw: tftypes.NewValue(objectType, attrs)}
+	return tfsdk.Config{Schema: resp.Schema, Raw: configValue(objectType, map[string]tftypes.Value{
+		"project_id":   tftypes.NewValue(tftypes.String, sandbox.ProjectID),
+		"cluster_name": tftypes.NewValue(tftypes.String, sandbox.ClusterGenerated),
+	})}
 }
 
 // reflectionState builds the state the way most framework providers do:
@@ -227,10 +225,9 @@ func BenchmarkResultsToState(b *testing.B) {
 		b.Fatal(err)
 	}
 	// As a read builds them: each bucket's value and location once.
-	values := exportBucketValues{}
-	for id, bucket := range buckets {
-		location, _ := atlas.ExportLocation(bucket)
-		values[id] = jobBucket{value: jobTypes.exportBucketValue(bucket), location: location}
+	values, diags := jobTypes.bucketValues(slices.Sorted(maps.Keys(buckets)), buckets)
+	if diags.HasError() {
+		b.Fatal(diags)
 	}
 	ways := []struct {
 		name  string
@@ -240,7 +237,7 @@ func BenchmarkResultsToState(b *testing.B) {
 			return reflectionState(ctx, config, jobs, buckets)
 		}},
 		{"tftypes", func(jobs []atlas.ExportJob) (tftypes.Value, error) {
-			return snapshotExportsState(ctx, config.Raw, jobs, len(jobs), values)
+			return snapshotExportsState(ctx, config.Raw, jobTypes, jobs, len(jobs), values)
 		}},
 	}
 	for _, n := range []int{1000, 10000} {
@@ -325,23 +322,7 @@ func benchmarkReadDataSource(b *testing.B, jobs int) {
 
 	// The whole ReadDataSource call, as main.go serves it.
 	b.Run("rpc", func(b *testing.B) {
-		server, err := providerserver.NewProtocol6WithError(New("bench")())()
-		if err != nil {
-			b.Fatal(err)
-		}
-		schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		providerConfig := dynamicValue(b, schemas.Provider, map[string]tftypes.Value{
-			"base_url":    tftypes.NewValue(tftypes.String, srv.URL),
-			"public_key":  tftypes.NewValue(tftypes.String, sandbox.PublicKey),
-			"private_key": tftypes.NewValue(tftypes.String, sandbox.PrivateKey),
-		})
-		configured, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: providerConfig})
-		if err != nil || len(configured.Diagnostics) > 0 {
-			b.Fatalf("configuring the provider: %v %v", err, configured.Diagnostics)
-		}
+		server, schemas := configuredServer(b, srv.URL)
 		dataSourceConfig := dynamicValue(b, schemas.DataSourceSchemas["atlasexports_snapshot_exports"], map[string]tftypes.Value{
 			"project_id":   tftypes.NewValue(tftypes.String, sandbox.ProjectID),
 			"cluster_name": tftypes.NewValue(tftypes.String, sandbox.ClusterGenerated),
@@ -357,35 +338,4 @@ func benchmarkReadDataSource(b *testing.B, jobs int) {
 			b.ReportMetric(float64(len(resp.State.MsgPack)), "state-bytes")
 		}
 	})
-}
-
-func objectType(t testing.TB, s *tfprotov6.Schema) tftypes.Object {
-	t.Helper()
-	if s == nil {
-		t.Fatal("no schema")
-	}
-	typ, ok := s.ValueType().(tftypes.Object)
-	if !ok {
-		t.Fatalf("schema type is %T", s.ValueType())
-	}
-	return typ
-}
-
-// dynamicValue encodes a configuration of schema with the given attributes
-// set and every other one null.
-func dynamicValue(t testing.TB, schema *tfprotov6.Schema, set map[string]tftypes.Value) *tfprotov6.DynamicValue {
-	t.Helper()
-	typ := objectType(t, schema)
-	attrs := make(map[string]tftypes.Value, len(typ.AttributeTypes))
-	for name, attrType := range typ.AttributeTypes {
-		attrs[name] = tftypes.NewValue(attrType, nil)
-		if v, ok := set[name]; ok {
-			attrs[name] = v
-		}
-	}
-	dv, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, attrs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &dv
 }

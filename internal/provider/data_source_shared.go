@@ -106,6 +106,49 @@ var notFoundAttribute = map[string]string{
 	"EXPORT_JOB_NOT_FOUND": "export_id",
 }
 
+// addBugError reports a failure only a bug in the provider can cause, such
+// as a configuration that does not match the schema.
+func addBugError(diags *diag.Diagnostics, summary string, err error) {
+	diags.AddError(summary, err.Error()+"\n\nThis is a bug in the provider; please report it.")
+}
+
+// readArguments are the arguments both data sources read with.
+type readArguments struct {
+	projectID, clusterName string
+	// resolveBuckets is resolve_export_buckets, true when unset.
+	resolveBuckets bool
+	// readTimeout is the timeouts block's read value, "" when unset.
+	readTimeout string
+}
+
+// readArgumentsFrom reads the arguments both data sources share, and
+// returns the configuration's attributes for the data source's own.
+func readArgumentsFrom(config tftypes.Value) (readArguments, map[string]tftypes.Value, error) {
+	var args readArguments
+	if !config.IsFullyKnown() {
+		return args, nil, errors.New("the configuration has unknown values")
+	}
+	attrs := map[string]tftypes.Value{}
+	if err := config.As(&attrs); err != nil {
+		return args, nil, err
+	}
+	if err := attrs["project_id"].As(&args.projectID); err != nil {
+		return args, nil, fmt.Errorf("project_id: %w", err)
+	}
+	if err := attrs["cluster_name"].As(&args.clusterName); err != nil {
+		return args, nil, fmt.Errorf("cluster_name: %w", err)
+	}
+	resolve, err := resolveExportBucketsArgument(attrs["resolve_export_buckets"])
+	if err != nil {
+		return args, nil, err
+	}
+	args.resolveBuckets = resolve
+	if args.readTimeout, err = timeoutsRead(attrs["timeouts"]); err != nil {
+		return args, nil, err
+	}
+	return args, attrs, nil
+}
+
 // timeoutsRead returns the read value of a timeouts block, or "".
 func timeoutsRead(block tftypes.Value) (string, error) {
 	if block.IsNull() {

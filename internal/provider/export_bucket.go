@@ -126,9 +126,18 @@ func (d *providerData) resolveExportBuckets(ctx context.Context, reads *atlas.Ex
 				"Those jobs have a null export_bucket and uri; their prefix is still Atlas's.",
 				strings.Join(buckets.NotFound, ", "), map[bool]string{true: "it", false: "them"}[len(buckets.NotFound) == 1]))
 	}
-	values := make(exportBucketValues, len(buckets.Found))
+	values, valueDiags := t.bucketValues(ids, buckets.Found)
+	diags.Append(valueDiags...)
+	return values, diags
+}
+
+// bucketValues turns the buckets found of ids into what their jobs
+// show, with one warning per bucket whose address is not of a known form.
+func (t jobTypes) bucketValues(ids []string, found map[string]*atlas.ExportBucket) (exportBucketValues, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	values := make(exportBucketValues, len(found))
 	for _, id := range ids {
-		bucket, ok := buckets.Found[id]
+		bucket, ok := found[id]
 		if !ok {
 			continue
 		}

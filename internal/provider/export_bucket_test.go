@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -296,29 +295,17 @@ func TestExportBucket_warnings(t *testing.T) {
 	}
 }
 
-// readThroughProtocol configures the provider's protocol server against a
-// sandbox and reads snapshot_exports of the sandbox project with the given
-// attributes, as Terraform does; it returns the diagnostics.
+// readThroughProtocol reads snapshot_exports of the sandbox project at url
+// with the given attributes, through the provider's protocol server as
+// Terraform does; it returns the diagnostics.
 func readThroughProtocol(t *testing.T, url string, set map[string]tftypes.Value) []*tfprotov6.Diagnostic {
 	t.Helper()
-	ctx := context.Background()
-	srv := providerserver.NewProtocol6(New("test")())()
-	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil || len(schemas.Diagnostics) > 0 {
-		t.Fatalf("GetProviderSchema: %v %v", err, schemas.Diagnostics)
-	}
-	encode := func(schema *tfprotov6.Schema, set map[string]tftypes.Value) *tfprotov6.DynamicValue {
-		return dynamicValue(t, schema, set)
-	}
-	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
-	configured, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.4",
-		Config: encode(schemas.Provider, map[string]tftypes.Value{"base_url": str(url), "public_key": str(sandbox.PublicKey), "private_key": str(sandbox.PrivateKey)})})
-	if err != nil || len(configured.Diagnostics) > 0 {
-		t.Fatalf("ConfigureProvider: %v %v", err, configured.Diagnostics)
-	}
-	set["project_id"] = str(sandbox.ProjectID)
+	srv, schemas := configuredServer(t, url)
+	set["project_id"] = tftypes.NewValue(tftypes.String, sandbox.ProjectID)
 	const typeName = "atlasexports_snapshot_exports"
-	resp, err := srv.ReadDataSource(ctx, &tfprotov6.ReadDataSourceRequest{TypeName: typeName, Config: encode(schemas.DataSourceSchemas[typeName], set)})
+	resp, err := srv.ReadDataSource(context.Background(), &tfprotov6.ReadDataSourceRequest{
+		TypeName: typeName, Config: dynamicValue(t, schemas.DataSourceSchemas[typeName], set),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

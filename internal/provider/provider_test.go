@@ -348,16 +348,13 @@ func configureProvider(t *testing.T, attrs map[string]string) diag.Diagnostics {
 	if !ok {
 		t.Fatal("the provider schema is not an object")
 	}
-	values := map[string]tftypes.Value{}
-	for name, typ := range objectType.AttributeTypes {
-		values[name] = tftypes.NewValue(typ, nil)
-		if v, set := attrs[name]; set {
-			values[name] = tftypes.NewValue(typ, v)
-		}
+	set := map[string]tftypes.Value{}
+	for name, v := range attrs {
+		set[name] = tftypes.NewValue(tftypes.String, v)
 	}
 	var resp provider.ConfigureResponse
 	p.Configure(ctx, provider.ConfigureRequest{
-		Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(objectType, values)},
+		Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: configValue(objectType, set)},
 	}, &resp)
 	return resp.Diagnostics
 }

@@ -13,11 +13,6 @@ import (
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
 
-// TestProvider_requestBudgetIsProviderWide: Terraform reads the instances of
-// a data source with count or for_each at once (ten at a time by default),
-// all through one provider configuration. At the provider's defaults, the reads together keep within
-// max_concurrent_requests, so an Atlas that limits a key to that many
-// requests in flight never answers 429, and every cluster reads exactly.
 // loadClusters are the clusters of the request budget tests: ten clusters of
 // three pages each, behind an Atlas that limits a key to the provider's
 // default budget of requests in flight.

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
@@ -9,9 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
@@ -35,11 +34,21 @@ type snapshotExportDataSource struct {
 // snapshotExportArguments are the arguments of the data source; the job's
 // attributes are built as tftypes values (see export_job.go).
 type snapshotExportArguments struct {
-	ProjectID   types.String
-	ClusterName types.String
-	ExportID    types.String
-	Resolve     types.Bool
-	ReadTimeout types.String
+	readArguments
+	exportID string
+}
+
+func snapshotExportArgumentsFrom(config tftypes.Value) (snapshotExportArguments, error) {
+	var args snapshotExportArguments
+	shared, attrs, err := readArgumentsFrom(config)
+	if err != nil {
+		return args, err
+	}
+	args.readArguments = shared
+	if err := attrs["export_id"].As(&args.exportID); err != nil {
+		return args, fmt.Errorf("export_id: %w", err)
+	}
+	return args, nil
 }
 
 func (d *snapshotExportDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -82,51 +91,31 @@ func (d *snapshotExportDataSource) Configure(_ context.Context, req datasource.C
 }
 
 func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var args snapshotExportArguments
-	for _, arg := range []struct {
-		path   path.Path
-		target any
-	}{
-		{path.Root("project_id"), &args.ProjectID},
-		{path.Root("cluster_name"), &args.ClusterName},
-		{path.Root("export_id"), &args.ExportID},
-		{path.Root("resolve_export_buckets"), &args.Resolve},
-		{path.Root("timeouts").AtName("read"), &args.ReadTimeout},
-	} {
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, arg.path, arg.target)...)
-	}
-	if resp.Diagnostics.HasError() {
+	args, err := snapshotExportArgumentsFrom(req.Config.Raw)
+	if err != nil {
+		addBugError(&resp.Diagnostics, "Unable to read the data source's configuration", err)
 		return
 	}
-	ctx, cancel, diags := d.data.readContext(ctx, args.ReadTimeout.ValueString())
+	ctx, cancel, diags := d.data.readContext(ctx, args.readTimeout)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	defer cancel()
 
-	job, err := d.data.client.GetExportJob(ctx, args.ProjectID.ValueString(), args.ClusterName.ValueString(), args.ExportID.ValueString())
+	job, err := d.data.client.GetExportJob(ctx, args.projectID, args.clusterName, args.exportID)
 	if err != nil {
 		d.data.addReadError(ctx, &resp.Diagnostics, "Unable to read the snapshot export job", err)
 		return
 	}
-	stateType, ok := req.Config.Raw.Type().(tftypes.Object)
-	if !ok {
-		resp.Diagnostics.AddError("Unable to build the data source's state",
-			"The configuration is not an object. This is a bug in the provider; please report it.")
-		return
-	}
-	// The job attributes of this schema are exportJobAttributes, so its
-	// object type serves as the job type.
-	jobTypes, err := newJobTypes(stateType)
+	jobTypes, err := snapshotExportJobTypes(req.Config.Raw)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to build the data source's state",
-			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		addBugError(&resp.Diagnostics, "Unable to build the data source's state", err)
 		return
 	}
 	var buckets exportBucketValues
-	if args.Resolve.IsNull() || args.Resolve.ValueBool() {
-		reads := d.data.client.NewExportBucketReads(ctx, args.ProjectID.ValueString())
+	if args.resolveBuckets {
+		reads := d.data.client.NewExportBucketReads(ctx, args.projectID)
 		var bucketDiags diag.Diagnostics
 		buckets, bucketDiags = d.data.resolveExportBuckets(ctx, reads, []atlas.ExportJob{*job}, jobTypes)
 		resp.Diagnostics.Append(bucketDiags...)
@@ -136,11 +125,20 @@ func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.Read
 	}
 	raw, err := snapshotExportState(req.Config.Raw, jobTypes, job, buckets)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to build the data source's state",
-			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		addBugError(&resp.Diagnostics, "Unable to build the data source's state", err)
 		return
 	}
 	resp.State.Raw = raw
+}
+
+// snapshotExportJobTypes are the types of the job: the job attributes of this
+// schema are exportJobAttributes, so its object type serves as the job type.
+func snapshotExportJobTypes(config tftypes.Value) (jobTypes, error) {
+	stateType, ok := config.Type().(tftypes.Object)
+	if !ok {
+		return jobTypes{}, errors.New("configuration is not an object")
+	}
+	return newJobTypes(stateType)
 }
 
 // snapshotExportState is the configuration with the job's attributes filled in.

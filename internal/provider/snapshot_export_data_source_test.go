@@ -2,6 +2,7 @@ package provider
 
 import (
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -47,4 +48,19 @@ func TestSnapshotExportDataSource_invalidExportIDFailsAtPlan(t *testing.T) {
 	sbx, url := startSandbox(t)
 	expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+exportBlock(sandbox.ClusterSharded, "606758180D97065AABBE5B85"),
 		errorText(`export_id = "606758180D97065AABBE5B85"`, "must be 24 lowercase hexadecimal characters"))
+}
+
+// The timeouts block bounds the single-job read as it does the list.
+func TestSnapshotExportDataSource_readTimeout(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	sbx.AddFault(sandbox.Fault{Hang: 30 * time.Second})
+	start := time.Now()
+	expectError(t, providerBlock(url, attr("request_timeout", "20s"))+
+		block(`data "atlasexports_snapshot_export" "this"`, attr("project_id", sandbox.ProjectID),
+			attr("cluster_name", sandbox.ClusterSharded), attr("export_id", "606758180d97065aabbe5b85"), `timeouts { read = "1s" }`),
+		errorText("Unable to read the snapshot export job", "The read did not finish within its time limit (1s)", "timeouts { read"))
+	if elapsed := time.Since(start); elapsed > 15*time.Second {
+		t.Errorf("the read took %v; its 1s time limit must end it", elapsed)
+	}
 }

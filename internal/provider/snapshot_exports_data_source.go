@@ -116,8 +116,7 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 	var diags diag.Diagnostics
 	args, err := snapshotExportsArgumentsFrom(config)
 	if err != nil {
-		diags.AddError("Unable to read the data source's configuration",
-			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		addBugError(&diags, "Unable to read the data source's configuration", err)
 		return tftypes.Value{}, diags
 	}
 	ctx, cancel, diags := data.readContext(ctx, args.readTimeout)
@@ -158,7 +157,7 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 	kept := keptJobs(list.Jobs, keep, args.limit)
 	jobTypes, err := exportsJobTypes(config)
 	if err != nil {
-		diags.AddError("Unable to build the data source's state", err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		addBugError(&diags, "Unable to build the data source's state", err)
 		return tftypes.Value{}, diags
 	}
 	var buckets exportBucketValues
@@ -170,10 +169,9 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 			return tftypes.Value{}, diags
 		}
 	}
-	state, err := snapshotExportsState(ctx, config, kept, len(list.Jobs), buckets)
+	state, err := snapshotExportsState(ctx, config, jobTypes, kept, len(list.Jobs), buckets)
 	if err != nil {
-		diags.AddError("Unable to build the data source's state",
-			err.Error()+"\n\nThis is a bug in the provider; please report it.")
+		addBugError(&diags, "Unable to build the data source's state", err)
 	}
 	return state, diags
 }
@@ -199,32 +197,20 @@ func keptJobs(jobs []atlas.ExportJob, keep func(*atlas.ExportJob) bool, limit in
 
 // snapshotExportsArguments are the data source's arguments.
 type snapshotExportsArguments struct {
-	projectID, clusterName string
+	readArguments
 	// states is nil when every state is wanted.
 	states map[string]bool
 	// limit is 0 when every job is wanted.
 	limit int64
-	// resolveBuckets is resolve_export_buckets, true when unset.
-	resolveBuckets bool
-	// readTimeout is the timeouts block's read value, "" when unset.
-	readTimeout string
 }
 
 func snapshotExportsArgumentsFrom(config tftypes.Value) (snapshotExportsArguments, error) {
 	var args snapshotExportsArguments
-	if !config.IsFullyKnown() {
-		return args, errors.New("the configuration has unknown values")
-	}
-	attrs := map[string]tftypes.Value{}
-	if err := config.As(&attrs); err != nil {
+	shared, attrs, err := readArgumentsFrom(config)
+	if err != nil {
 		return args, err
 	}
-	if err := attrs["project_id"].As(&args.projectID); err != nil {
-		return args, fmt.Errorf("project_id: %w", err)
-	}
-	if err := attrs["cluster_name"].As(&args.clusterName); err != nil {
-		return args, fmt.Errorf("cluster_name: %w", err)
-	}
+	args.readArguments = shared
 	if states := attrs["states"]; !states.IsNull() {
 		var elements []tftypes.Value
 		if err := states.As(&elements); err != nil {
@@ -246,14 +232,7 @@ func snapshotExportsArgumentsFrom(config tftypes.Value) (snapshotExportsArgument
 		}
 		args.limit, _ = n.Int64()
 	}
-	resolve, err := resolveExportBucketsArgument(attrs["resolve_export_buckets"])
-	if err != nil {
-		return args, err
-	}
-	args.resolveBuckets = resolve
-	readTimeout, err := timeoutsRead(attrs["timeouts"])
-	args.readTimeout = readTimeout
-	return args, err
+	return args, nil
 }
 
 // exportsJobTypes are the types of one job of the results, from the schema.
@@ -275,13 +254,9 @@ func exportsJobTypes(config tftypes.Value) (jobTypes, error) {
 
 // snapshotExportsState is the data source's whole state: the configuration
 // with total_count and results (the jobs kept) filled in.
-func snapshotExportsState(ctx context.Context, config tftypes.Value, jobs []atlas.ExportJob, totalCount int,
-	buckets exportBucketValues,
+func snapshotExportsState(ctx context.Context, config tftypes.Value, jobTypes jobTypes, jobs []atlas.ExportJob,
+	totalCount int, buckets exportBucketValues,
 ) (tftypes.Value, error) {
-	jobTypes, err := exportsJobTypes(config)
-	if err != nil {
-		return tftypes.Value{}, err
-	}
 	attrs, err := configAttributes(config)
 	if err != nil {
 		return tftypes.Value{}, err

@@ -506,10 +506,10 @@ func TestSnapshotExportsDataSource_readTimeout(t *testing.T) {
 // liveEnv names the variables the live Atlas test needs.
 var liveEnv = []string{EnvPublicKey, EnvPrivateKey, "MONGODB_ATLAS_PROJECT_ID", "MONGODB_ATLAS_CLUSTER_NAME"}
 
-// TestAccLive_snapshotExports lists a real cluster's export jobs (read-only).
 // liveOptIn is set by make testacc, the one target that reaches Atlas.
 const liveOptIn = "ATLASEXPORTS_LIVE_TESTS"
 
+// TestAccLive_snapshotExports lists a real cluster's export jobs (read-only).
 func TestAccLive_snapshotExports(t *testing.T) {
 	// Atlas users often have these variables set: make test must not reach
 	// Atlas because of them. Only make testacc opts in.

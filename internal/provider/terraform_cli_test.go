@@ -101,14 +101,19 @@ func (c *terraformCLI) run(t *testing.T, config string, args ...string) string {
 
 func (c *terraformCLI) exec(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(c.binary, args...)
-	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+c.cliConfig, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
-	out, err := cmd.CombinedOutput()
+	out, err := c.command(args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(c.binary), strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// command is the CLI run with args in the working directory.
+func (c *terraformCLI) command(args ...string) *exec.Cmd {
+	cmd := exec.Command(c.binary, args...)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+c.cliConfig, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+	return cmd
 }
 
 // outputJSON decodes the value of a root module output.
