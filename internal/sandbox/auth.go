@@ -158,17 +158,17 @@ func parseDigestParams(s string) map[string]string {
 	return params
 }
 
+// tokenPath is the service account token endpoint.
+const tokenPath = "/api/oauth/token" //nolint:gosec // G101: a path, not a credential
+
 // serveToken is POST /api/oauth/token: client credentials in HTTP Basic,
-// grant_type=client_credentials in the form.
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+// grant_type=client_credentials in the form, which ServeHTTP has read
+// (formErr is what reading it returned).
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, formErr error) {
 	if r.Method != http.MethodPost {
 		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Use POST.")
 		return
 	}
-	// The form is read first: until a handler has read the body, net/http
-	// does not watch the connection, and a hang would not end when the
-	// client gives up.
-	formErr := r.ParseForm()
 	if s.applyFault(w, r, route{}) {
 		return
 	}
