@@ -8,9 +8,6 @@
 package sandbox
 
 import (
-
-	//nolint:gosec // HTTP Digest as Atlas speaks it is MD5
-
 	"slices"
 	"strings"
 	"sync"
