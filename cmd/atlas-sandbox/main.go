@@ -165,7 +165,7 @@ func describeProject(p sandbox.FixtureProject) string {
 	var forbidden []string
 	for _, b := range p.ExportBuckets {
 		if b.Behaviour.Status > 0 {
-			forbidden = append(forbidden, fmt.Sprintf("%s answers %d", b.ID(), b.Behaviour.Status))
+			forbidden = append(forbidden, fmt.Sprintf("%s answers %d", b.Bucket.ID(), b.Behaviour.Status))
 		}
 	}
 	buckets := plural(len(p.ExportBuckets), "export bucket")

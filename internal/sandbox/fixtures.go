@@ -61,12 +61,6 @@ type FixtureBucket struct {
 	Behaviour BucketBehaviour
 }
 
-// ID is the bucket's "_id".
-func (b FixtureBucket) ID() string {
-	id, _ := b.Bucket["_id"].(string)
-	return id
-}
-
 // FixtureCluster is one cluster and its export jobs, in the file's order
 // (the sandbox serves them newest first).
 type FixtureCluster struct {
@@ -176,7 +170,7 @@ func NewFromFixtures(f *Fixtures) *Server {
 		for _, b := range p.ExportBuckets {
 			s.SetExportBuckets(p.ID, b.Bucket)
 			if b.Behaviour.Status > 0 {
-				s.AddFault(Fault{ProjectID: p.ID, ExportBucketID: b.ID(), Status: b.Behaviour.Status, ErrorCode: b.Behaviour.ErrorCode})
+				s.AddFault(Fault{ProjectID: p.ID, ExportBucketID: b.Bucket.ID(), Status: b.Behaviour.Status, ErrorCode: b.Behaviour.ErrorCode})
 			}
 		}
 		for _, c := range p.Clusters {
