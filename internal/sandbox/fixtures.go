@@ -365,12 +365,7 @@ func (d *jsonDoc) buckets(n *jsonNode, path string) []FixtureBucket {
 			}
 			b.Bucket[m.key] = d.value(m.value)
 		}
-		if id, ok := d.objectID(e, entryPath, "_id", true); ok {
-			if first, dup := seen[id]; dup {
-				d.add(e.member("_id").start, joinKey(entryPath, "_id"), "bucket %s is also %s: give each bucket once", id, first)
-			}
-			seen[id] = lastSegment(entryPath)
-		}
+		d.uniqueID(e, entryPath, "_id", seen, "bucket", "give each bucket once")
 		buckets = append(buckets, b)
 	}
 	return buckets
@@ -420,12 +415,7 @@ func (d *jsonDoc) jobs(n *jsonNode, path string) []Job {
 		if !d.expect(e, entryPath, jsonObject) {
 			continue
 		}
-		if id, ok := d.objectID(e, entryPath, "id", true); ok {
-			if first, dup := seen[id]; dup {
-				d.add(e.member("id").start, joinKey(entryPath, "id"), "job %s is also %s: job ids are unique in a cluster", id, first)
-			}
-			seen[id] = lastSegment(entryPath)
-		}
+		d.uniqueID(e, entryPath, "id", seen, "job", "job ids are unique in a cluster")
 		d.objectID(e, entryPath, "exportBucketId", false)
 		if created := e.member("createdAt"); created != nil {
 			createdPath := joinKey(entryPath, "createdAt")
@@ -444,6 +434,20 @@ func (d *jsonDoc) jobs(n *jsonNode, path string) []Job {
 		jobs = append(jobs, job)
 	}
 	return jobs
+}
+
+// uniqueID checks that an entry of a list has an Atlas id under key, and
+// that no earlier entry has it (seen: id -> the entry that has it); what
+// names the entry and rule the fix in the message.
+func (d *jsonDoc) uniqueID(e *jsonNode, entryPath, key string, seen map[string]string, what, rule string) {
+	id, ok := d.objectID(e, entryPath, key, true)
+	if !ok {
+		return
+	}
+	if first, dup := seen[id]; dup {
+		d.add(e.member(key).start, joinKey(entryPath, key), "%s %s is also %s: %s", what, id, first, rule)
+	}
+	seen[id] = lastSegment(entryPath)
 }
 
 // objectID checks that an object's key holds an Atlas id.
