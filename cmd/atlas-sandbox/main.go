@@ -103,14 +103,8 @@ func newSandbox(fixturesPath string, generate int) (*sandbox.Server, served, err
 	for _, p := range f.Projects {
 		s.lines = append(s.lines, describeProject(p))
 	}
-	// As NewFromFixtures does: a kind left out keeps its built-in one.
-	s.credentials = credentials{keys: f.APIKeys, accounts: f.ServiceAccounts}
-	if f.APIKeys == nil {
-		s.credentials.keys = []sandbox.APIKey{builtInKey}
-	}
-	if f.ServiceAccounts == nil {
-		s.credentials.accounts = []sandbox.ServiceAccount{builtInAccount}
-	}
+	keys, accounts := f.AcceptedCredentials()
+	s.credentials = credentials{keys: keys, accounts: accounts}
 	s.lines = append(s.lines, describeCredentials(s.credentials))
 	return sandbox.NewFromFixtures(f), s, nil
 }

@@ -154,16 +154,11 @@ func LoadFixtures(r io.Reader) (*Fixtures, error) {
 // of the seeded data) and accepts their credentials.
 func NewFromFixtures(f *Fixtures) *Server {
 	s := NewEmpty()
-	if f.APIKeys == nil {
-		s.AddKey(PublicKey, PrivateKey)
-	}
-	for _, k := range f.APIKeys {
+	keys, accounts := f.AcceptedCredentials()
+	for _, k := range keys {
 		s.AddKey(k.PublicKey, k.PrivateKey)
 	}
-	if f.ServiceAccounts == nil {
-		s.AddServiceAccount(ClientID, ClientSecret)
-	}
-	for _, a := range f.ServiceAccounts {
+	for _, a := range accounts {
 		s.AddServiceAccount(a.ClientID, a.ClientSecret)
 	}
 	for _, p := range f.Projects {
@@ -181,6 +176,19 @@ func NewFromFixtures(f *Fixtures) *Server {
 		}
 	}
 	return s
+}
+
+// AcceptedCredentials are the credentials NewFromFixtures accepts: the
+// file's, and the built-in ones of a kind the file leaves out.
+func (f *Fixtures) AcceptedCredentials() ([]APIKey, []ServiceAccount) {
+	keys, accounts := f.APIKeys, f.ServiceAccounts
+	if keys == nil {
+		keys = []APIKey{{PublicKey: PublicKey, PrivateKey: PrivateKey}}
+	}
+	if accounts == nil {
+		accounts = []ServiceAccount{{ClientID: ClientID, ClientSecret: ClientSecret}}
+	}
+	return keys, accounts
 }
 
 // faults are the scripted faults that make a cluster behave so. The rate
