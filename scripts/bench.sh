@@ -24,6 +24,8 @@ e2e_latencies=${E2E_LATENCIES:-0s 50ms}
 rm -rf "$out"
 mkdir -p "$out"
 cd "$root"
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
 
 command -v terraform >/dev/null || { echo "make bench needs the terraform CLI on PATH" >&2; exit 1; }
 
@@ -70,14 +72,6 @@ mkdir -p "$e2e/bin" "$e2e/config"
 echo "==> e2e: building the provider and the sandbox"
 go build -o "$e2e/bin/terraform-provider-atlasexports" .
 go build -o "$e2e/bin/atlas-sandbox" ./cmd/atlas-sandbox
-cat >"$e2e/dev.tfrc" <<TFRC
-provider_installation {
-  dev_overrides {
-    "registry.terraform.io/atlasexports/atlasexports" = "$e2e/bin"
-  }
-  direct {}
-}
-TFRC
 cat >"$e2e/config/main.tf" <<'HCL'
 terraform {
   required_providers {
@@ -126,27 +120,11 @@ output "latest_prefix" {
 }
 HCL
 
-sandbox_pid=""
-stop_sandbox() {
-  if [ -n "$sandbox_pid" ]; then
-    kill "$sandbox_pid" 2>/dev/null || true
-    wait "$sandbox_pid" 2>/dev/null || true
-    sandbox_pid=""
-  fi
-}
-trap stop_sandbox EXIT
-
-start_sandbox() { # LATENCY
-  rm -f "$e2e/sandbox.env"
-  "$e2e/bin/atlas-sandbox" -generate 10000 -latency "$1" -env-file "$e2e/sandbox.env" >"$e2e/sandbox-$1.log" 2>&1 &
-  sandbox_pid=$!
-  for _ in $(seq 1 100); do
-    [ -s "$e2e/sandbox.env" ] && return 0
-    sleep 0.1
-  done
-  cat "$e2e/sandbox-$1.log" >&2
-  echo "the sandbox did not start" >&2
-  exit 1
+# bench_sandbox LATENCY: the sandbox with a 10,000-job cluster, answering
+# after LATENCY, its credentials in the environment.
+bench_sandbox() {
+  start_sandbox "$e2e/bin/atlas-sandbox" "$e2e/sandbox.env" "$e2e/sandbox-$1.log" -generate 10000 -latency "$1"
+  use_sandbox_credentials "$e2e/sandbox.env"
 }
 
 now_ms() { date +%s%3N; }
@@ -181,14 +159,12 @@ downstream_ms() {
   grep 'Received downstream response' "$1" | grep 'tf_rpc=ReadDataSource' | grep -o 'tf_req_duration_ms=[0-9]*' | head -1 | cut -d= -f2
 }
 
-export TF_CLI_CONFIG_FILE="$e2e/dev.tfrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
-unset MONGODB_ATLAS_PUBLIC_API_KEY MONGODB_ATLAS_PRIVATE_API_KEY MONGODB_ATLAS_CLIENT_ID MONGODB_ATLAS_CLIENT_SECRET \
-  TF_LOG TF_LOG_CORE TF_LOG_SDK TF_LOG_SDK_FRAMEWORK TF_LOG_SDK_PROTO
+use_dev_overrides "$e2e/dev.tfrc" "$e2e/bin"
+export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+unset TF_LOG TF_LOG_CORE TF_LOG_SDK TF_LOG_SDK_FRAMEWORK TF_LOG_SDK_PROTO
 : >"$e2e/results.txt"
 for latency in $e2e_latencies; do
-  start_sandbox "$latency"
-  # shellcheck disable=SC1091
-  source "$e2e/sandbox.env"
+  bench_sandbox "$latency"
   echo "==> e2e: terraform plan, 10,000 jobs, sandbox latency $latency"
   load "before e2e $latency"
   plan "$e2e/warmup-$latency.log" >/dev/null
@@ -211,9 +187,7 @@ done
 # docs-replica-set (limit = 1 too; both read one bucket), and the full
 # 10,000-job read, whose jobs cycle through three buckets, with and without
 # resolve_export_buckets.
-start_sandbox 50ms
-# shellcheck disable=SC1091
-source "$e2e/sandbox.env"
+bench_sandbox 50ms
 echo "==> e2e: export buckets and limit, sandbox latency 50ms"
 load "before e2e buckets"
 plan "$e2e/warmup-buckets.log" >/dev/null

@@ -1,4 +1,5 @@
-# Shell functions shared by scripts/demo.sh and scripts/module-test.sh; source it.
+# Shell functions shared by scripts/demo.sh, scripts/module-test.sh and
+# scripts/bench.sh; source it.
 
 # start_sandbox BINARY ENV_FILE LOG_FILE [FLAGS...] starts the sandbox in the
 # background on a free loopback port, waits (up to 10 s) until it has written
@@ -11,7 +12,7 @@ start_sandbox() {
   rm -f "$env_file"
   "$bin" -listen 127.0.0.1:0 -env-file "$env_file" "$@" >"$log_file" 2>&1 &
   sandbox_pid=$!
-  trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true' EXIT
+  trap stop_sandbox EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
   for _ in $(seq 1 100); do
@@ -22,6 +23,16 @@ start_sandbox() {
   cat "$log_file" >&2
   echo "the sandbox did not start within 10s" >&2
   exit 1
+}
+
+# stop_sandbox stops the sandbox start_sandbox started, if it still runs, so
+# that a script can start another one.
+stop_sandbox() {
+  if [ -n "${sandbox_pid:-}" ]; then
+    kill "$sandbox_pid" 2>/dev/null || true
+    wait "$sandbox_pid" 2>/dev/null || true
+    sandbox_pid=""
+  fi
 }
 
 # use_dev_overrides FILE PLUGIN_DIR writes a CLI config of the script's own

@@ -103,14 +103,8 @@ func newSandbox(fixturesPath string, generate int) (*sandbox.Server, served, err
 	for _, p := range f.Projects {
 		s.lines = append(s.lines, describeProject(p))
 	}
-	// As NewFromFixtures does: a kind left out keeps its built-in one.
-	s.credentials = credentials{keys: f.APIKeys, accounts: f.ServiceAccounts}
-	if f.APIKeys == nil {
-		s.credentials.keys = []sandbox.APIKey{builtInKey}
-	}
-	if f.ServiceAccounts == nil {
-		s.credentials.accounts = []sandbox.ServiceAccount{builtInAccount}
-	}
+	keys, accounts := f.AcceptedCredentials()
+	s.credentials = credentials{keys: keys, accounts: accounts}
 	s.lines = append(s.lines, describeCredentials(s.credentials))
 	return sandbox.NewFromFixtures(f), s, nil
 }
@@ -165,7 +159,7 @@ func describeProject(p sandbox.FixtureProject) string {
 	var forbidden []string
 	for _, b := range p.ExportBuckets {
 		if b.Behaviour.Status > 0 {
-			forbidden = append(forbidden, fmt.Sprintf("%s answers %d", b.ID(), b.Behaviour.Status))
+			forbidden = append(forbidden, fmt.Sprintf("%s answers %d", b.Bucket.ID(), b.Behaviour.Status))
 		}
 	}
 	buckets := plural(len(p.ExportBuckets), "export bucket")

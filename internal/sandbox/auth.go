@@ -31,9 +31,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rec *Reque
 	case strings.HasPrefix(header, "Bearer "):
 		rec.Auth = "bearer"
 		s.mu.Lock()
-		expiry, ok := s.tokens[strings.TrimPrefix(header, "Bearer ")]
+		issued, ok := s.tokens[strings.TrimPrefix(header, "Bearer ")]
 		s.mu.Unlock()
-		if ok && time.Now().Before(expiry) {
+		if ok && time.Now().Before(issued.expiry) {
 			rec.Authenticated = true
 			return true
 		}
@@ -158,17 +158,23 @@ func parseDigestParams(s string) map[string]string {
 	return params
 }
 
+// issuedToken is an access token's service account and expiry.
+type issuedToken struct {
+	clientID string
+	expiry   time.Time
+}
+
+// tokenPath is the service account token endpoint.
+const tokenPath = "/api/oauth/token" //nolint:gosec // G101: a path, not a credential
+
 // serveToken is POST /api/oauth/token: client credentials in HTTP Basic,
-// grant_type=client_credentials in the form.
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+// grant_type=client_credentials in the form, which ServeHTTP has read
+// (formErr is what reading it returned).
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, formErr error) {
 	if r.Method != http.MethodPost {
 		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Use POST.")
 		return
 	}
-	// The form is read first: until a handler has read the body, net/http
-	// does not watch the connection, and a hang would not end when the
-	// client gives up.
-	formErr := r.ParseForm()
 	if s.applyFault(w, r, route{}) {
 		return
 	}
@@ -190,9 +196,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	_, _ = rand.Read(b)
 	token := hex.EncodeToString(b)
 	s.mu.Lock()
-	s.tokens[token] = time.Now().Add(s.TokenLifetime)
-	s.tokensIssued++
-	s.noteTokenOwnerLocked(token, id)
+	s.tokens[token] = issuedToken{clientID: id, expiry: time.Now().Add(s.TokenLifetime)}
 	lifetime := s.TokenLifetime
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, "application/json", map[string]any{

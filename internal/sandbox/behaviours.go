@@ -89,9 +89,6 @@ func (s *Server) enterKey(r *http.Request) (leave func(), over bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.keyInFlight == nil {
-		s.keyInFlight = map[string]int{}
-	}
 	s.keyInFlight[key]++
 	n := s.keyInFlight[key]
 	s.maxKeyInFlight = max(s.maxKeyInFlight, n)
@@ -117,19 +114,11 @@ func (s *Server) claimedKey(header string) string {
 	case strings.HasPrefix(header, "Bearer "):
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if owner := s.tokenOwners[strings.TrimPrefix(header, "Bearer ")]; owner != "" {
-			return "service account:" + owner
+		if issued := s.tokens[strings.TrimPrefix(header, "Bearer ")]; issued.clientID != "" {
+			return "service account:" + issued.clientID
 		}
 	}
 	return ""
-}
-
-// noteTokenOwnerLocked remembers which service account a token was issued to.
-func (s *Server) noteTokenOwnerLocked(token, clientID string) {
-	if s.tokenOwners == nil {
-		s.tokenOwners = map[string]string{}
-	}
-	s.tokenOwners[token] = clientID
 }
 
 // answerRateLimited answers 429 as Atlas does.

@@ -40,8 +40,7 @@ func (s *Server) SetExportBuckets(projectID string, buckets ...ExportBucket) {
 		s.buckets[projectID] = project
 	}
 	for _, b := range buckets {
-		id, _ := b["_id"].(string)
-		project[id] = maps.Clone(b)
+		project[b.ID()] = maps.Clone(b)
 	}
 }
 

@@ -74,7 +74,7 @@ func (s *Server) FaultsFired() int {
 func (s *Server) nextFault(r *http.Request, rt route) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tokenRequest := r.URL.Path == "/api/oauth/token"
+	tokenRequest := r.URL.Path == tokenPath
 	for _, f := range s.faults {
 		if f.TokenEndpoint != tokenRequest || (f.Times > 0 && f.fired >= f.Times) {
 			continue

@@ -61,12 +61,6 @@ type FixtureBucket struct {
 	Behaviour BucketBehaviour
 }
 
-// ID is the bucket's "_id".
-func (b FixtureBucket) ID() string {
-	id, _ := b.Bucket["_id"].(string)
-	return id
-}
-
 // FixtureCluster is one cluster and its export jobs, in the file's order
 // (the sandbox serves them newest first).
 type FixtureCluster struct {
@@ -160,23 +154,18 @@ func LoadFixtures(r io.Reader) (*Fixtures, error) {
 // of the seeded data) and accepts their credentials.
 func NewFromFixtures(f *Fixtures) *Server {
 	s := NewEmpty()
-	if f.APIKeys == nil {
-		s.AddKey(PublicKey, PrivateKey)
-	}
-	for _, k := range f.APIKeys {
+	keys, accounts := f.AcceptedCredentials()
+	for _, k := range keys {
 		s.AddKey(k.PublicKey, k.PrivateKey)
 	}
-	if f.ServiceAccounts == nil {
-		s.AddServiceAccount(ClientID, ClientSecret)
-	}
-	for _, a := range f.ServiceAccounts {
+	for _, a := range accounts {
 		s.AddServiceAccount(a.ClientID, a.ClientSecret)
 	}
 	for _, p := range f.Projects {
 		for _, b := range p.ExportBuckets {
 			s.SetExportBuckets(p.ID, b.Bucket)
 			if b.Behaviour.Status > 0 {
-				s.AddFault(Fault{ProjectID: p.ID, ExportBucketID: b.ID(), Status: b.Behaviour.Status, ErrorCode: b.Behaviour.ErrorCode})
+				s.AddFault(Fault{ProjectID: p.ID, ExportBucketID: b.Bucket.ID(), Status: b.Behaviour.Status, ErrorCode: b.Behaviour.ErrorCode})
 			}
 		}
 		for _, c := range p.Clusters {
@@ -187,6 +176,19 @@ func NewFromFixtures(f *Fixtures) *Server {
 		}
 	}
 	return s
+}
+
+// AcceptedCredentials are the credentials NewFromFixtures accepts: the
+// file's, and the built-in ones of a kind the file leaves out.
+func (f *Fixtures) AcceptedCredentials() ([]APIKey, []ServiceAccount) {
+	keys, accounts := f.APIKeys, f.ServiceAccounts
+	if keys == nil {
+		keys = []APIKey{{PublicKey: PublicKey, PrivateKey: PrivateKey}}
+	}
+	if accounts == nil {
+		accounts = []ServiceAccount{{ClientID: ClientID, ClientSecret: ClientSecret}}
+	}
+	return keys, accounts
 }
 
 // faults are the scripted faults that make a cluster behave so. The rate
@@ -371,12 +373,7 @@ func (d *jsonDoc) buckets(n *jsonNode, path string) []FixtureBucket {
 			}
 			b.Bucket[m.key] = d.value(m.value)
 		}
-		if id, ok := d.objectID(e, entryPath, "_id", true); ok {
-			if first, dup := seen[id]; dup {
-				d.add(e.member("_id").start, joinKey(entryPath, "_id"), "bucket %s is also %s: give each bucket once", id, first)
-			}
-			seen[id] = lastSegment(entryPath)
-		}
+		d.uniqueID(e, entryPath, "_id", seen, "bucket", "give each bucket once")
 		buckets = append(buckets, b)
 	}
 	return buckets
@@ -426,12 +423,7 @@ func (d *jsonDoc) jobs(n *jsonNode, path string) []Job {
 		if !d.expect(e, entryPath, jsonObject) {
 			continue
 		}
-		if id, ok := d.objectID(e, entryPath, "id", true); ok {
-			if first, dup := seen[id]; dup {
-				d.add(e.member("id").start, joinKey(entryPath, "id"), "job %s is also %s: job ids are unique in a cluster", id, first)
-			}
-			seen[id] = lastSegment(entryPath)
-		}
+		d.uniqueID(e, entryPath, "id", seen, "job", "job ids are unique in a cluster")
 		d.objectID(e, entryPath, "exportBucketId", false)
 		if created := e.member("createdAt"); created != nil {
 			createdPath := joinKey(entryPath, "createdAt")
@@ -450,6 +442,20 @@ func (d *jsonDoc) jobs(n *jsonNode, path string) []Job {
 		jobs = append(jobs, job)
 	}
 	return jobs
+}
+
+// uniqueID checks that an entry of a list has an Atlas id under key, and
+// that no earlier entry has it (seen: id -> the entry that has it); what
+// names the entry and rule the fix in the message.
+func (d *jsonDoc) uniqueID(e *jsonNode, entryPath, key string, seen map[string]string, what, rule string) {
+	id, ok := d.objectID(e, entryPath, key, true)
+	if !ok {
+		return
+	}
+	if first, dup := seen[id]; dup {
+		d.add(e.member(key).start, joinKey(entryPath, key), "%s %s is also %s: %s", what, id, first, rule)
+	}
+	seen[id] = lastSegment(entryPath)
 }
 
 // objectID checks that an object's key holds an Atlas id.

@@ -356,7 +356,7 @@ func TestFixtures_example(t *testing.T) {
 		for _, b := range p.ExportBuckets {
 			clouds[b.Bucket["cloudProvider"]] = true
 			if _, leaked := b.Bucket[bucketBehaviourKey]; leaked {
-				t.Errorf("bucket %s keeps the behaviour key", b.ID())
+				t.Errorf("bucket %s keeps the behaviour key", b.Bucket.ID())
 			}
 			forbidden = forbidden || b.Behaviour.Status == http.StatusForbidden
 		}

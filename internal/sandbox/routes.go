@@ -25,6 +25,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	leaveKey, overKeyLimit := s.enterKey(r)
 	defer leaveKey()
+	// Until a handler has read the body, net/http does not watch the
+	// connection, and no wait below (Latency, a Hang) would end when the
+	// client gives up: the token request's form is read before any of them.
+	var formErr error
+	if r.URL.Path == tokenPath {
+		formErr = r.ParseForm()
+	}
 	if s.Latency > 0 {
 		select {
 		case <-time.After(s.Latency):
@@ -55,9 +62,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw.onStatus = func() { leaveKey(); logRequest() }
 	defer logRequest()
 
-	if r.URL.Path == "/api/oauth/token" {
+	if r.URL.Path == tokenPath {
 		rec.Auth = "basic"
-		s.serveToken(sw, r)
+		s.serveToken(sw, r, formErr)
 		return
 	}
 	route, ok := parseRoute(r.URL.Path)

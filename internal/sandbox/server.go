@@ -8,9 +8,6 @@
 package sandbox
 
 import (
-
-	//nolint:gosec // HTTP Digest as Atlas speaks it is MD5
-
 	"slices"
 	"strings"
 	"sync"
@@ -44,7 +41,7 @@ type Server struct {
 	mu                sync.Mutex
 	keys              map[string]string                  // public key -> private key
 	serviceAccounts   map[string]string                  // client id -> secret
-	tokens            map[string]time.Time               // access token -> expiry
+	tokens            map[string]issuedToken             // access token -> its owner and expiry
 	nonces            map[string]time.Time               // digest nonce -> expiry
 	nonceCounts       map[string]map[string]bool         // digest nonce -> nonce counts used
 	highestNonceCount map[string]uint64                  // digest nonce -> highest count accepted
@@ -54,14 +51,12 @@ type Server struct {
 	afterPage         []*pageHook
 	keyBudget         map[string]int // public key -> authenticated requests left
 	requests          []Request
-	tokensIssued      int
 	inFlight          int
 	maxInFlight       int
 	// behaviours.go
-	keyInFlight    map[string]int    // claimed key -> requests in flight
-	maxKeyInFlight int               // most requests of one key in flight
-	rateLimited    int               // 429s answered for MaxInFlightPerKey
-	tokenOwners    map[string]string // access token -> service account
+	keyInFlight    map[string]int // claimed key -> requests in flight
+	maxKeyInFlight int            // most requests of one key in flight
+	rateLimited    int            // 429s answered for MaxInFlightPerKey
 
 	Behaviours
 
@@ -104,13 +99,14 @@ func NewEmpty() *Server {
 	return &Server{
 		keys:              map[string]string{},
 		serviceAccounts:   map[string]string{},
-		tokens:            map[string]time.Time{},
+		tokens:            map[string]issuedToken{},
 		nonces:            map[string]time.Time{},
 		nonceCounts:       map[string]map[string]bool{},
 		highestNonceCount: map[string]uint64{},
 		clusters:          map[string][]Job{},
 		buckets:           map[string]map[string]ExportBucket{},
 		keyBudget:         map[string]int{},
+		keyInFlight:       map[string]int{},
 		TokenLifetime:     time.Hour,
 		NonceLifetime:     5 * time.Minute,
 	}
@@ -195,7 +191,7 @@ func (s *Server) ResetRequests() {
 func (s *Server) TokensIssued() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.tokensIssued
+	return len(s.tokens) // tokens are never forgotten, expired or not
 }
 
 // MaxInFlight is the largest number of requests the sandbox served at once.

@@ -537,3 +537,46 @@ func TestServer_maxInFlight(t *testing.T) {
 		t.Errorf("after ResetRequests: MaxInFlight %d, %d requests", s.MaxInFlight(), len(s.Requests()))
 	}
 }
+
+// TestServer_latencyEndsWithTheClient: a client that gives up ends the
+// Latency wait, on the token endpoint (a POST with a body) as on a GET.
+func TestServer_latencyEndsWithTheClient(t *testing.T) {
+	cases := map[string]func(url string) (*http.Request, error){
+		"token POST": func(url string) (*http.Request, error) {
+			return http.NewRequest(http.MethodPost, url+"/api/oauth/token", strings.NewReader("grant_type=client_credentials"))
+		},
+		"list GET": func(url string) (*http.Request, error) {
+			return http.NewRequest(http.MethodGet, url+exportsPath("v2", ProjectID, ClusterSharded), nil)
+		},
+	}
+	for name, newRequest := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, srv := startSeeded(t, func(s *Server) { s.Latency = 30 * time.Second })
+			req, err := newRequest(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			if resp, err := http.DefaultClient.Do(req.WithContext(ctx)); err == nil {
+				resp.Body.Close()
+				t.Fatalf("answered %d within the latency", resp.StatusCode)
+			}
+			// A wait the client cannot end would keep the handler for the
+			// whole latency.
+			for deadline := time.Now().Add(10 * time.Second); s.handling() > 0; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the handler still waits, 10 s after the client gave up")
+				}
+			}
+		})
+	}
+}
+
+// handling is the number of requests whose handler has not returned.
+func (s *Server) handling() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight
+}
