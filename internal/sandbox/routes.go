@@ -45,8 +45,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The request is logged as its answer starts, before a byte of it
 	// leaves, so that a client holding its answer finds the request in
 	// Requests(); logging when the handler returns could come after the
-	// client has read a large answer. An answer never started (a hang the
-	// client gave up on) is logged when the handler returns.
+	// client has read a large answer. An answer never started (a scripted
+	// hang the client gave up on) is logged when the handler returns; a
+	// request the client gave up on during the Latency wait above never
+	// reached this point, and is not logged.
 	var logOnce sync.Once
 	logRequest := func() {
 		logOnce.Do(func() {
