@@ -8,8 +8,7 @@ import (
 	"slices"
 	"sync"
 
-	"golang.org/x/sync/semaphore"
-	"golang.org/x/sync/singleflight"
+	"golang.org/x/sync/errgroup"
 )
 
 // MediaTypeBuckets is the export bucket version the client reads: the one
@@ -61,11 +60,11 @@ func (c *Client) exportBucketURL(projectID, bucketID string) string {
 // Atlas said do not exist, for the client's lifetime: a bucket's fields do
 // not change once it exports, and jobs by the thousand share a few buckets.
 // Failures that may pass (cancellations, timeouts, 5xx, 401, 403) are not
-// kept. Concurrent reads of one bucket share one request.
+// kept. Two reads that want the same bucket at the same moment may each ask
+// for it; the cache saves the requests of every later read.
 type bucketCache struct {
-	mu     sync.Mutex
-	known  map[string]bucketAnswer
-	flight singleflight.Group
+	mu    sync.Mutex
+	known map[string]bucketAnswer
 }
 
 type bucketAnswer struct {
@@ -89,10 +88,10 @@ func (bc *bucketCache) store(key string, a bucketAnswer) {
 	bc.known[key] = a
 }
 
-// GetExportBucket reads one export bucket, at most once per client: later
-// calls, and calls while the first is in flight, share its answer. A bucket
-// that does not exist is an error wrapping ErrExportBucketNotFound. The
-// bucket returned is shared: callers must not modify it.
+// GetExportBucket reads one export bucket, or takes it from the client's
+// cache. A bucket that does not exist is an error wrapping
+// ErrExportBucketNotFound. The bucket returned is shared: callers must not
+// modify it.
 func (c *Client) GetExportBucket(ctx context.Context, projectID, bucketID string) (*ExportBucket, error) {
 	if !ProjectIDPattern.MatchString(projectID) {
 		return nil, fmt.Errorf("project ID %q is not 24 lowercase hexadecimal characters", projectID)
@@ -101,35 +100,14 @@ func (c *Client) GetExportBucket(ctx context.Context, projectID, bucketID string
 		return nil, fmt.Errorf("export bucket ID %q is not 24 lowercase hexadecimal characters", bucketID)
 	}
 	key := projectID + "/" + bucketID
-	for {
-		if a, ok := c.buckets.lookup(key); ok {
-			return a.bucket, a.err
-		}
-		// The request runs under the context of the caller that started
-		// it; the others wait under their own.
-		answers := c.buckets.flight.DoChan(key, func() (any, error) {
-			if a, ok := c.buckets.lookup(key); ok { // stored while this call was being set up
-				return a.bucket, a.err
-			}
-			bucket, err := c.fetchExportBucket(ctx, projectID, bucketID)
-			if err == nil || errors.Is(err, ErrExportBucketNotFound) {
-				c.buckets.store(key, bucketAnswer{bucket: bucket, err: err})
-			}
-			return bucket, err
-		})
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("reading export bucket %s of project %s: %w", bucketID, projectID, ctx.Err())
-		case r := <-answers:
-			// The caller that started the request gave up (its read was
-			// cancelled or timed out): this caller, still waiting, asks again.
-			if r.Err != nil && ctx.Err() == nil && (errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, context.DeadlineExceeded)) {
-				continue
-			}
-			bucket, _ := r.Val.(*ExportBucket)
-			return bucket, r.Err
-		}
+	if a, ok := c.buckets.lookup(key); ok {
+		return a.bucket, a.err
 	}
+	bucket, err := c.fetchExportBucket(ctx, projectID, bucketID)
+	if err == nil || errors.Is(err, ErrExportBucketNotFound) {
+		c.buckets.store(key, bucketAnswer{bucket: bucket, err: err})
+	}
+	return bucket, err
 }
 
 func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID string) (*ExportBucket, error) {
@@ -154,27 +132,6 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 	return &bucket, nil
 }
 
-// ExportBucketReads reads the export buckets that one read's jobs name: each
-// distinct bucket once, started as soon as a bucket is named (Start) so that
-// bucket requests overlap the pages still to come. The client's request
-// budget bounds what is in flight; sem bounds what one read queues for it,
-// so that a page naming a thousand buckets does not put a thousand bucket
-// requests ahead of the pages still to come in the budget's queue.
-type ExportBucketReads struct {
-	c         *Client
-	ctx       context.Context
-	projectID string
-	sem       *semaphore.Weighted
-	mu        sync.Mutex
-	calls     map[string]*bucketCall
-}
-
-type bucketCall struct {
-	done   chan struct{}
-	bucket *ExportBucket
-	err    error
-}
-
 // ExportBuckets are the export buckets of a list of jobs.
 type ExportBuckets struct {
 	// Found maps bucket IDs to buckets.
@@ -183,65 +140,40 @@ type ExportBuckets struct {
 	NotFound []string
 }
 
-// NewExportBucketReads prepares the bucket reads of one read of a project's
-// jobs; ctx bounds every request they make.
-func (c *Client) NewExportBucketReads(ctx context.Context, projectID string) *ExportBucketReads {
-	return &ExportBucketReads{c: c, ctx: ctx, projectID: projectID, sem: semaphore.NewWeighted(int64(c.concurrency)),
-		calls: map[string]*bucketCall{}}
-}
-
-// Start begins reading each bucket not asked for yet; it does not wait. It
-// is safe for concurrent use, so a page observer may call it.
-func (r *ExportBucketReads) Start(bucketIDs ...string) {
-	for _, id := range bucketIDs {
-		r.start(id)
+// GetExportBuckets reads the export buckets of bucketIDs, each distinct ID
+// once, at most max_concurrent_requests at a time (the client's request
+// budget, shared with every other read, bounds them too). A bucket that no
+// longer exists is listed in NotFound; any other failure stops the reads
+// still in flight and is returned: nothing partial is returned as whole.
+func (c *Client) GetExportBuckets(ctx context.Context, projectID string, bucketIDs []string) (*ExportBuckets, error) {
+	ids := slices.Compact(slices.Sorted(slices.Values(bucketIDs)))
+	found := make([]*ExportBucket, len(ids))
+	notFound := make([]bool, len(ids))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.concurrency)
+	for i, id := range ids {
+		g.Go(func() error {
+			bucket, err := c.GetExportBucket(gctx, projectID, id)
+			switch {
+			case errors.Is(err, ErrExportBucketNotFound):
+				notFound[i] = true
+			case err != nil:
+				return err
+			}
+			found[i] = bucket
+			return nil
+		})
 	}
-}
-
-func (r *ExportBucketReads) start(id string) *bucketCall {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if call, ok := r.calls[id]; ok {
-		return call
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
-	call := &bucketCall{done: make(chan struct{})}
-	r.calls[id] = call
-	go func() {
-		defer close(call.done)
-		if err := r.sem.Acquire(r.ctx, 1); err != nil {
-			call.err = fmt.Errorf("reading export bucket %s of project %s: %w", id, r.projectID, err)
-			return
-		}
-		defer r.sem.Release(1)
-		call.bucket, call.err = r.c.GetExportBucket(r.ctx, r.projectID, id)
-	}()
-	return call
-}
-
-// Wait reads the buckets of bucketIDs, distinct IDs (starting those not started yet) and
-// returns them. A bucket that no longer exists is listed in NotFound; any
-// other failure is returned as the error, the first in bucketIDs order.
-func (r *ExportBucketReads) Wait(ctx context.Context, bucketIDs []string) (*ExportBuckets, error) {
-	calls := make([]*bucketCall, len(bucketIDs))
-	for i, id := range bucketIDs {
-		calls[i] = r.start(id)
-	}
-	result := &ExportBuckets{Found: make(map[string]*ExportBucket, len(bucketIDs))}
-	for i, call := range calls {
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("reading the export buckets of project %s: %w", r.projectID, ctx.Err())
-		case <-call.done:
-		}
-		switch {
-		case call.err == nil:
-			result.Found[bucketIDs[i]] = call.bucket
-		case errors.Is(call.err, ErrExportBucketNotFound):
-			result.NotFound = append(result.NotFound, bucketIDs[i])
-		default:
-			return nil, call.err
+	result := &ExportBuckets{Found: make(map[string]*ExportBucket, len(ids))}
+	for i, id := range ids {
+		if notFound[i] {
+			result.NotFound = append(result.NotFound, id)
+		} else {
+			result.Found[id] = found[i]
 		}
 	}
-	slices.Sort(result.NotFound)
 	return result, nil
 }

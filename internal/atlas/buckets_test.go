@@ -72,9 +72,11 @@ func TestGetExportBucket_eachCloud(t *testing.T) {
 	}
 }
 
-// TestGetExportBucket_cache: a bucket is read once per client, however many
-// callers ask at once or later; a bucket Atlas does not know is remembered
-// too.
+// TestGetExportBucket_cache: once a bucket has been read, later reads of
+// the client take it from the cache; a bucket Atlas does not know is
+// remembered too. Reads at the same moment are not joined: each asks Atlas
+// for itself (at most one request per read in flight), which keeps every
+// read bounded by its own context and retries alone.
 func TestGetExportBucket_cache(t *testing.T) {
 	sbx, srv := startSandbox(t, nil, seededBuckets, func(s *sandbox.Server) { s.Latency = 30 * time.Millisecond })
 	client := newTestClient(t, srv.URL)
@@ -86,19 +88,24 @@ func TestGetExportBucket_cache(t *testing.T) {
 			wg.Go(func() { _, errs[i] = client.GetExportBucket(ctx, testProject, id) })
 		}
 		wg.Wait()
-		_, later := client.GetExportBucket(ctx, testProject, id)
-		for i, err := range append(slices.Clip(errs), later) {
+		concurrent := len(bucketGETs(sbx, id))
+		for range 3 {
+			_, later := client.GetExportBucket(ctx, testProject, id)
+			errs = append(errs, later)
+		}
+		for i, err := range errs {
 			if (id == sandbox.BucketDeleted) != errors.Is(err, ErrExportBucketNotFound) {
 				t.Errorf("bucket %s, call %d: %v", id, i, err)
 			}
 		}
-		if gets := bucketGETs(sbx, id); len(gets) != 1 {
-			t.Errorf("bucket %s: %d GETs for 11 reads, want 1", id, len(gets))
+		if gets := len(bucketGETs(sbx, id)); concurrent < 1 || concurrent > 10 || gets != concurrent {
+			t.Errorf("bucket %s: %d GETs for 10 reads at once, then %d for 3 later reads, want 1 to 10 and none", id, concurrent, gets-concurrent)
 		}
 	}
 	// Another client (another provider process) reads for itself.
-	if _, err := newTestClient(t, srv.URL).GetExportBucket(ctx, testProject, sandbox.BucketGCP); err != nil || len(bucketGETs(sbx, sandbox.BucketGCP)) != 2 {
-		t.Errorf("a second client: %v, %d GETs", err, len(bucketGETs(sbx, sandbox.BucketGCP)))
+	before := len(bucketGETs(sbx, sandbox.BucketGCP))
+	if _, err := newTestClient(t, srv.URL).GetExportBucket(ctx, testProject, sandbox.BucketGCP); err != nil || len(bucketGETs(sbx, sandbox.BucketGCP)) != before+1 {
+		t.Errorf("a second client: %v, %d GETs", err, len(bucketGETs(sbx, sandbox.BucketGCP))-before)
 	}
 }
 
@@ -235,60 +242,43 @@ func TestGetExportBucket_refusesBadIDs(t *testing.T) {
 	}
 }
 
-// TestExportBucketReads_overlapThePages: bucket reads started from the page
-// observer go out while later pages are still being read, each distinct
-// bucket once, and Wait returns them with the deleted ones listed apart.
-func TestExportBucketReads_overlapThePages(t *testing.T) {
-	jobs := sandbox.GenerateJobs(testCluster, 50, 1) // cycles through three buckets
-	jobs[len(jobs)-1].ExportBucketID = sandbox.BucketDeleted
-	sbx, srv := startSandbox(t, jobs, seededBuckets, func(s *sandbox.Server) { s.Latency = 20 * time.Millisecond })
-	client := newTestClient(t, srv.URL, withPaging(10, 1)) // five pages, one after another
+// TestGetExportBuckets_eachDistinctOnce: the buckets of a list are read
+// after it, each distinct bucket once, with the deleted ones listed apart;
+// a second read of the same buckets takes them from the client's cache.
+func TestGetExportBuckets_eachDistinctOnce(t *testing.T) {
+	sbx, srv := startSandbox(t, nil, seededBuckets)
+	client := newTestClient(t, srv.URL)
 	ctx := context.Background()
-	reads := client.NewExportBucketReads(ctx, testProject)
-	list, err := client.ListExportJobs(WithPageObserver(ctx, func(page []ExportJob) {
-		for i := range page {
-			reads.Start(str(page[i].ExportBucketID))
+	ids := []string{sandbox.BucketGCP, sandbox.BucketAWS, sandbox.BucketGCP, sandbox.BucketAzure, sandbox.BucketDeleted, sandbox.BucketAWS}
+	for range 2 {
+		buckets, err := client.GetExportBuckets(ctx, testProject, ids)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}), testProject, testCluster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := []string{sandbox.BucketAWS, sandbox.BucketGCP, sandbox.BucketAzure, sandbox.BucketDeleted}
-	buckets, err := reads.Wait(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(list.Jobs) != 50 || len(buckets.Found) != 3 || !slices.Equal(buckets.NotFound, []string{sandbox.BucketDeleted}) {
-		t.Fatalf("%d jobs, buckets %v, not found %v", len(list.Jobs), buckets.Found, buckets.NotFound)
-	}
-	// The request log is in the order the sandbox answered.
-	firstBucket, lastPage := -1, -1
-	for i, r := range attempts(sbx) {
-		switch {
-		case strings.Contains(r.Path, "/exportBuckets/") && firstBucket < 0:
-			firstBucket = i
-		case strings.HasSuffix(r.Path, "/backup/exports"):
-			lastPage = i
+		if len(buckets.Found) != 3 || !slices.Equal(buckets.NotFound, []string{sandbox.BucketDeleted}) {
+			t.Fatalf("buckets %v, not found %v", buckets.Found, buckets.NotFound)
+		}
+		for _, id := range []string{sandbox.BucketAWS, sandbox.BucketGCP, sandbox.BucketAzure} {
+			if b := buckets.Found[id]; b == nil || str(b.ID) != id {
+				t.Errorf("bucket %s: %+v", id, b)
+			}
 		}
 	}
-	if firstBucket < 0 || firstBucket > lastPage {
-		t.Errorf("the first bucket GET is request %d, the last page request %d: the bucket reads did not overlap the pages", firstBucket, lastPage)
-	}
-	for _, id := range ids {
+	for _, id := range []string{sandbox.BucketAWS, sandbox.BucketGCP, sandbox.BucketAzure, sandbox.BucketDeleted} {
 		if n := len(bucketGETs(sbx, id)); n != 1 {
 			t.Errorf("bucket %s: %d GETs, want 1", id, n)
 		}
 	}
 }
 
-// TestExportBucketReads_failure: a failure other than a 404 is Wait's error.
-func TestExportBucketReads_failure(t *testing.T) {
+// TestGetExportBuckets_failure: a failure other than a 404 is the error,
+// and names the bucket.
+func TestGetExportBuckets_failure(t *testing.T) {
 	sbx, srv := startSandbox(t, nil, seededBuckets)
 	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: http.StatusUnauthorized, ErrorCode: "USER_UNAUTHORIZED"})
 	client := newTestClient(t, srv.URL)
-	reads := client.NewExportBucketReads(context.Background(), testProject)
-	_, err := reads.Wait(context.Background(), []string{sandbox.BucketAWS, sandbox.BucketDeleted, sandbox.BucketGCP})
+	_, err := client.GetExportBuckets(context.Background(), testProject, []string{sandbox.BucketAWS, sandbox.BucketDeleted, sandbox.BucketGCP})
 	if StatusCode(err) != http.StatusUnauthorized || !strings.Contains(err.Error(), sandbox.BucketGCP) {
-		t.Errorf("Wait: %v", err)
+		t.Errorf("GetExportBuckets: %v", err)
 	}
 }

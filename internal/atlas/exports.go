@@ -200,20 +200,5 @@ func (c *Client) fetchPage(ctx context.Context, projectID, clusterName string, p
 			&ResponseBodyError{StatusCode: http.StatusOK, ContentType: c.mediaType, Err: errors.New(`the answer has no "results" array`)})
 	}
 	c.debug(ctx, "read a page of export jobs", map[string]any{"page": pageNum, "items": len(*page.Results)})
-	if observe, ok := ctx.Value(pageObserverKey{}).(func([]ExportJob)); ok {
-		observe(*page.Results)
-	}
 	return &page, nil
-}
-
-type pageObserverKey struct{}
-
-// WithPageObserver returns a context under which the list operation hands
-// observe the jobs of every page as soon as the page is decoded, so that a
-// caller can start work on them (reading their export buckets) while later
-// pages are still on the way. Pages are read concurrently and a walk may be
-// read again: observe must be safe for concurrent use, must not block, and
-// must neither keep nor modify the jobs.
-func WithPageObserver(ctx context.Context, observe func(jobs []ExportJob)) context.Context {
-	return context.WithValue(ctx, pageObserverKey{}, observe)
 }

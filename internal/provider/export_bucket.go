@@ -103,19 +103,17 @@ func bucketIDs(jobs []atlas.ExportJob) []string {
 	return ids
 }
 
-// resolveExportBuckets waits for the buckets of jobs (reads may have started
-// them already) and turns them into values, with one warning naming every
+// resolveExportBuckets reads the buckets of jobs and turns them into values, with one warning naming every
 // bucket that no longer exists and one per bucket whose address is not of a
 // known form. Any other failure is an error: nothing partial is returned.
-func (d *providerData) resolveExportBuckets(ctx context.Context, reads *atlas.ExportBucketReads, jobs []atlas.ExportJob,
-	t jobTypes,
+func (d *providerData) resolveExportBuckets(ctx context.Context, projectID string, jobs []atlas.ExportJob, t jobTypes,
 ) (exportBucketValues, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	ids := bucketIDs(jobs)
 	if len(ids) == 0 {
 		return nil, diags
 	}
-	buckets, err := reads.Wait(ctx, ids)
+	buckets, err := d.client.GetExportBuckets(ctx, projectID, ids)
 	if err != nil {
 		d.addBucketReadError(ctx, &diags, err)
 		return nil, diags

@@ -115,9 +115,8 @@ func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.Read
 	}
 	var buckets exportBucketValues
 	if args.resolveBuckets {
-		reads := d.data.client.NewExportBucketReads(ctx, args.projectID)
 		var bucketDiags diag.Diagnostics
-		buckets, bucketDiags = d.data.resolveExportBuckets(ctx, reads, []atlas.ExportJob{*job}, jobTypes)
+		buckets, bucketDiags = d.data.resolveExportBuckets(ctx, args.projectID, []atlas.ExportJob{*job}, jobTypes)
 		resp.Diagnostics.Append(bucketDiags...)
 		if resp.Diagnostics.HasError() {
 			return

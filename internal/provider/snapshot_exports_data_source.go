@@ -44,7 +44,7 @@ func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.Sch
 			"newest first: `results[0]` is the latest export. Each job carries its `prefix`, the full `uri` of the " +
 			"export (`s3://`, `gs://` or Azure `https://`) and its `export_bucket`, its per-shard `components` " +
 			"and, for failed jobs, the `state_reason`. Export buckets are read with one request per distinct " +
-			"bucket, started while the pages are read, and cached for the provider's lifetime.",
+			"bucket of the jobs kept, after the list, and cached for the provider's lifetime.",
 		Attributes: map[string]schema.Attribute{
 			"project_id":   projectIDAttribute(),
 			"cluster_name": clusterNameAttribute(),
@@ -129,24 +129,7 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 		// A job without a state matches no filter.
 		return args.states == nil || (job.State != nil && args.states[*job.State])
 	}
-	var reads *atlas.ExportBucketReads
-	listCtx := ctx
-	if args.resolveBuckets {
-		reads = data.client.NewExportBucketReads(ctx, args.projectID)
-		// Without a limit, every job that passes the filter is kept: its
-		// bucket can be read while later pages are on the way. With one,
-		// which jobs are kept is known only once every page is in.
-		if args.limit == 0 {
-			listCtx = atlas.WithPageObserver(ctx, func(page []atlas.ExportJob) {
-				for i := range page {
-					if keep(&page[i]) && str(page[i].ExportBucketID) != "" {
-						reads.Start(*page[i].ExportBucketID)
-					}
-				}
-			})
-		}
-	}
-	list, err := data.client.ListExportJobs(listCtx, args.projectID, args.clusterName)
+	list, err := data.client.ListExportJobs(ctx, args.projectID, args.clusterName)
 	if err != nil {
 		data.addReadError(ctx, &diags, "Unable to list snapshot export jobs", err)
 		return tftypes.Value{}, diags
@@ -161,9 +144,9 @@ func readSnapshotExports(ctx context.Context, data *providerData, config tftypes
 		return tftypes.Value{}, diags
 	}
 	var buckets exportBucketValues
-	if reads != nil {
+	if args.resolveBuckets {
 		var bucketDiags diag.Diagnostics
-		buckets, bucketDiags = data.resolveExportBuckets(ctx, reads, kept, jobTypes)
+		buckets, bucketDiags = data.resolveExportBuckets(ctx, args.projectID, kept, jobTypes)
 		diags.Append(bucketDiags...)
 		if diags.HasError() {
 			return tftypes.Value{}, diags
