@@ -1,15 +1,12 @@
 package atlas
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"regexp"
-	"slices"
 	"sync"
-	"time"
 )
 
 // The API's own patterns for path parameters (exports-v2.yaml). The provider
@@ -103,7 +100,7 @@ func (c *Client) ListExportJobs(ctx context.Context, projectID, clusterName stri
 			c.warn(ctx, "export jobs changed while they were being paged; reading them again",
 				map[string]any{"walk": walk, "reason": w.drift})
 		default:
-			sortNewestFirst(w.jobs)
+			SortNewestFirst(w.jobs)
 			return &ExportJobList{Jobs: w.jobs, TotalCount: w.totalCount, Pages: w.pages, Walks: walk}, nil
 		}
 	}
@@ -276,67 +273,4 @@ func (w *walkResult) add(seen map[string]struct{}, pageOf map[uint64]int, n int,
 		seen[id] = struct{}{}
 	}
 	w.jobs = append(w.jobs, results...)
-}
-
-// sortNewestFirst orders jobs by createdAt descending, ties by ID descending,
-// so that jobs[0] is the latest export. Jobs without a parseable createdAt
-// sort last. Each job's key is computed once; the keys are sorted, with the
-// job's position as the last tie-break (which makes the sort stable), and the
-// jobs then moved into place. A list that came newest first (as the sandbox
-// serves it) is in order already, and costs one pass over the keys.
-func sortNewestFirst(jobs []ExportJob) {
-	keys := make([]sortKey, len(jobs))
-	for i := range jobs {
-		keys[i].id, keys[i].pos = str(jobs[i].ID), i
-		if s := jobs[i].CreatedAt; s != nil {
-			if t, err := time.Parse(time.RFC3339, *s); err == nil {
-				keys[i].sec, keys[i].nsec, keys[i].dated = t.Unix(), t.Nanosecond(), true
-			}
-		}
-	}
-	if slices.IsSortedFunc(keys, compareSortKeys) {
-		return
-	}
-	slices.SortFunc(keys, compareSortKeys)
-	// keys[i].pos is where the job that belongs at i is now. Follow each
-	// cycle of that permutation, marking the places filled.
-	for i := range keys {
-		if keys[i].pos == i {
-			continue
-		}
-		saved := jobs[i]
-		for j := i; ; {
-			from := keys[j].pos
-			keys[j].pos = j
-			if from == i {
-				jobs[j] = saved
-				break
-			}
-			jobs[j] = jobs[from]
-			j = from
-		}
-	}
-}
-
-type sortKey struct {
-	sec   int64
-	nsec  int
-	dated bool // createdAt parsed
-	id    string
-	pos   int
-}
-
-func compareSortKeys(a, b sortKey) int {
-	switch {
-	case a.dated && b.dated:
-		if c := cmp.Or(cmp.Compare(b.sec, a.sec), cmp.Compare(b.nsec, a.nsec)); c != 0 {
-			return c
-		}
-	case a.dated != b.dated:
-		if a.dated {
-			return -1
-		}
-		return 1
-	}
-	return cmp.Or(cmp.Compare(b.id, a.id), cmp.Compare(a.pos, b.pos))
 }
