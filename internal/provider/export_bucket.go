@@ -8,7 +8,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
 )
@@ -66,29 +66,54 @@ func resolveExportBucketsAttribute() schema.BoolAttribute {
 	}
 }
 
-// resolveExportBucketsArgument is resolve_export_buckets: true when unset.
-func resolveExportBucketsArgument(v tftypes.Value) (bool, error) {
-	if v.IsNull() {
-		return true, nil
-	}
-	var resolve bool
-	if err := v.As(&resolve); err != nil {
-		return false, fmt.Errorf("resolve_export_buckets: %w", err)
-	}
-	return resolve, nil
+// exportBucketModel is an export bucket as Atlas describes it.
+type exportBucketModel struct {
+	ID                       types.String `tfsdk:"id"`
+	BucketName               types.String `tfsdk:"bucket_name"`
+	CloudProvider            types.String `tfsdk:"cloud_provider"`
+	Region                   types.String `tfsdk:"region"`
+	IAMRoleID                types.String `tfsdk:"iam_role_id"`
+	RequirePrivateNetworking types.Bool   `tfsdk:"require_private_networking"`
+	ServiceURL               types.String `tfsdk:"service_url"`
+	RoleID                   types.String `tfsdk:"role_id"`
+	TenantID                 types.String `tfsdk:"tenant_id"`
 }
 
-// jobBucket is what a job shows of its export bucket: the export_bucket
-// value and the location its uri starts with. The zero value (no bucket) is
-// null in both.
-type jobBucket struct {
-	value    tftypes.Value
-	location string // "" when the bucket makes no known address
+func newExportBucketModel(b *atlas.ExportBucket) *exportBucketModel {
+	return &exportBucketModel{
+		ID:                       types.StringPointerValue(b.ID),
+		BucketName:               types.StringPointerValue(b.BucketName),
+		CloudProvider:            types.StringPointerValue(b.CloudProvider),
+		Region:                   types.StringPointerValue(b.Region),
+		IAMRoleID:                types.StringPointerValue(b.IAMRoleID),
+		RequirePrivateNetworking: types.BoolPointerValue(b.RequirePrivateNetworking),
+		ServiceURL:               types.StringPointerValue(b.ServiceURL),
+		RoleID:                   types.StringPointerValue(b.RoleID),
+		TenantID:                 types.StringPointerValue(b.TenantID),
+	}
 }
 
-// exportBucketValues maps bucket IDs to what their jobs show; a nil map
-// shows nothing.
-type exportBucketValues map[string]jobBucket
+// resolvedBucket is an export bucket Atlas has, and the address its jobs'
+// uri starts with ("" when the bucket makes no known address).
+type resolvedBucket struct {
+	bucket   *atlas.ExportBucket
+	location string
+}
+
+// resolvedBuckets maps bucket IDs to the buckets found; a job whose bucket
+// is not in it (not read, or deleted) has neither bucket nor uri.
+type resolvedBuckets map[string]resolvedBucket
+
+// uri is a job's full address; nil when its bucket is unknown or makes no
+// known address, or when the job has no prefix.
+func (r resolvedBuckets) uri(job *atlas.ExportJob) *string {
+	b, ok := r[str(job.ExportBucketID)]
+	if !ok || b.location == "" || job.Prefix == nil || *job.Prefix == "" {
+		return nil
+	}
+	uri := atlas.ExportURI(b.location, *job.Prefix)
+	return &uri
+}
 
 // bucketIDs are the distinct, non-empty bucket IDs of jobs, in order.
 func bucketIDs(jobs []atlas.ExportJob) []string {
@@ -103,11 +128,12 @@ func bucketIDs(jobs []atlas.ExportJob) []string {
 	return ids
 }
 
-// resolveExportBuckets reads the buckets of jobs and turns them into values, with one warning naming every
-// bucket that no longer exists and one per bucket whose address is not of a
-// known form. Any other failure is an error: nothing partial is returned.
-func (d *providerData) resolveExportBuckets(ctx context.Context, projectID string, jobs []atlas.ExportJob, t jobTypes,
-) (exportBucketValues, diag.Diagnostics) {
+// resolveExportBuckets reads the buckets of jobs, with one warning naming
+// every bucket that no longer exists and one per bucket whose address is not
+// of a known form. Any other failure is an error: nothing partial is
+// returned.
+func (d *providerData) resolveExportBuckets(ctx context.Context, projectID string, jobs []atlas.ExportJob,
+) (resolvedBuckets, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	ids := bucketIDs(jobs)
 	if len(ids) == 0 {
@@ -124,16 +150,16 @@ func (d *providerData) resolveExportBuckets(ctx context.Context, projectID strin
 				"Those jobs have a null export_bucket and uri; their prefix is still Atlas's.",
 				strings.Join(buckets.NotFound, ", "), map[bool]string{true: "it", false: "them"}[len(buckets.NotFound) == 1]))
 	}
-	values, valueDiags := t.bucketValues(ids, buckets.Found)
-	diags.Append(valueDiags...)
-	return values, diags
+	resolved, locationDiags := locateBuckets(ids, buckets.Found)
+	diags.Append(locationDiags...)
+	return resolved, diags
 }
 
-// bucketValues turns the buckets found of ids into what their jobs
-// show, with one warning per bucket whose address is not of a known form.
-func (t jobTypes) bucketValues(ids []string, found map[string]*atlas.ExportBucket) (exportBucketValues, diag.Diagnostics) {
+// locateBuckets finds the address of each bucket found of ids, with one
+// warning per bucket whose address is not of a known form.
+func locateBuckets(ids []string, found map[string]*atlas.ExportBucket) (resolvedBuckets, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	values := make(exportBucketValues, len(found))
+	resolved := make(resolvedBuckets, len(found))
 	for _, id := range ids {
 		bucket, ok := found[id]
 		if !ok {
@@ -145,9 +171,9 @@ func (t jobTypes) bucketValues(ids []string, found map[string]*atlas.ExportBucke
 				fmt.Sprintf("The uri of the jobs that exported to bucket %s is null: %v. export_bucket holds what Atlas "+
 					"answered; please report the form if Atlas exports to it.", id, err))
 		}
-		values[id] = jobBucket{value: t.exportBucketValue(bucket), location: location}
+		resolved[id] = resolvedBucket{bucket: bucket, location: location}
 	}
-	return values, diags
+	return resolved, diags
 }
 
 // addBucketReadError is a failed bucket read: for a refusal, which role
@@ -168,40 +194,6 @@ func (d *providerData) addBucketReadError(ctx context.Context, diags *diag.Diagn
 			"the jobs without their buckets (export_bucket and uri are then null)."
 	}
 	diags.AddError("Unable to read export buckets", detail)
-}
-
-func (t jobTypes) exportBucketValue(b *atlas.ExportBucket) tftypes.Value {
-	privateNetworking := tftypes.NewValue(tftypes.Bool, nil)
-	if b.RequirePrivateNetworking != nil {
-		privateNetworking = tftypes.NewValue(tftypes.Bool, *b.RequirePrivateNetworking)
-	}
-	return tftypes.NewValue(t.exportBucket, map[string]tftypes.Value{
-		"id":                         stringValue(b.ID),
-		"bucket_name":                stringValue(b.BucketName),
-		"cloud_provider":             stringValue(b.CloudProvider),
-		"region":                     stringValue(b.Region),
-		"iam_role_id":                stringValue(b.IAMRoleID),
-		"require_private_networking": privateNetworking,
-		"service_url":                stringValue(b.ServiceURL),
-		"role_id":                    stringValue(b.RoleID),
-		"tenant_id":                  stringValue(b.TenantID),
-	})
-}
-
-// bucketAttributeValues sets a job's export_bucket and uri.
-func (t jobTypes) bucketAttributeValues(job *atlas.ExportJob, buckets exportBucketValues, attrs map[string]tftypes.Value) {
-	b, ok := buckets[str(job.ExportBucketID)]
-	if !ok {
-		attrs["export_bucket"] = tftypes.NewValue(t.exportBucket, nil)
-		attrs["uri"] = tftypes.NewValue(tftypes.String, nil)
-		return
-	}
-	attrs["export_bucket"] = b.value
-	if b.location == "" || job.Prefix == nil || *job.Prefix == "" {
-		attrs["uri"] = tftypes.NewValue(tftypes.String, nil)
-		return
-	}
-	attrs["uri"] = tftypes.NewValue(tftypes.String, atlas.ExportURI(b.location, *job.Prefix))
 }
 
 func str(s *string) string {

@@ -5,6 +5,7 @@ import (
 	"maps"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
@@ -86,6 +87,89 @@ func exportJobAttributes() map[string]schema.Attribute {
 	return attributes
 }
 
+// exportJobModel is one export job: the single-job data source's own
+// attributes. The list's results are built as Terraform values instead
+// (jobTypes, below), from the same job, with the same values.
+type exportJobModel struct {
+	ID             types.String       `tfsdk:"id"`
+	SnapshotID     types.String       `tfsdk:"snapshot_id"`
+	ExportBucketID types.String       `tfsdk:"export_bucket_id"`
+	State          types.String       `tfsdk:"state"`
+	CreatedAt      types.String       `tfsdk:"created_at"`
+	FinishedAt     types.String       `tfsdk:"finished_at"`
+	Prefix         types.String       `tfsdk:"prefix"`
+	Components     []componentModel   `tfsdk:"components"`
+	CustomData     []labelModel       `tfsdk:"custom_data"`
+	ExportStatus   *exportStatusModel `tfsdk:"export_status"`
+	StateReason    *stateReasonModel  `tfsdk:"state_reason"`
+	Links          []linkModel        `tfsdk:"links"`
+	ExportBucket   *exportBucketModel `tfsdk:"export_bucket"`
+	URI            types.String       `tfsdk:"uri"`
+}
+
+type componentModel struct {
+	ExportID       types.String `tfsdk:"export_id"`
+	ReplicaSetName types.String `tfsdk:"replica_set_name"`
+}
+
+type labelModel struct {
+	Key   types.String `tfsdk:"key"`
+	Value types.String `tfsdk:"value"`
+}
+
+type exportStatusModel struct {
+	ExportedCollections types.Int64 `tfsdk:"exported_collections"`
+	TotalCollections    types.Int64 `tfsdk:"total_collections"`
+}
+
+type stateReasonModel struct {
+	ErrorCode types.String `tfsdk:"error_code"`
+	Message   types.String `tfsdk:"message"`
+}
+
+type linkModel struct {
+	Href types.String `tfsdk:"href"`
+	Rel  types.String `tfsdk:"rel"`
+}
+
+// newExportJobModel is job as the model holds it, its export bucket taken
+// from buckets: a field Atlas leaves out is null, a list it leaves out
+// empty.
+func newExportJobModel(job *atlas.ExportJob, buckets resolvedBuckets) exportJobModel {
+	m := exportJobModel{
+		ID:             types.StringPointerValue(job.ID),
+		SnapshotID:     types.StringPointerValue(job.SnapshotID),
+		ExportBucketID: types.StringPointerValue(job.ExportBucketID),
+		State:          types.StringPointerValue(job.State),
+		CreatedAt:      types.StringPointerValue(job.CreatedAt),
+		FinishedAt:     types.StringPointerValue(job.FinishedAt),
+		Prefix:         types.StringPointerValue(job.Prefix),
+		Components:     make([]componentModel, len(job.Components)),
+		CustomData:     make([]labelModel, len(job.CustomData)),
+		Links:          make([]linkModel, len(job.Links)),
+		URI:            types.StringPointerValue(buckets.uri(job)),
+	}
+	for i, c := range job.Components {
+		m.Components[i] = componentModel{types.StringPointerValue(c.ExportID), types.StringPointerValue(c.ReplicaSetName)}
+	}
+	for i, l := range job.CustomData {
+		m.CustomData[i] = labelModel{types.StringPointerValue(l.Key), types.StringPointerValue(l.Value)}
+	}
+	for i, l := range job.Links {
+		m.Links[i] = linkModel{types.StringPointerValue(l.Href), types.StringPointerValue(l.Rel)}
+	}
+	if s := job.ExportStatus; s != nil {
+		m.ExportStatus = &exportStatusModel{types.Int64PointerValue(s.ExportedCollections), types.Int64PointerValue(s.TotalCollections)}
+	}
+	if r := job.StateReason; r != nil {
+		m.StateReason = &stateReasonModel{types.StringPointerValue(r.ErrorCode), types.StringPointerValue(r.Message)}
+	}
+	if b, ok := buckets[str(job.ExportBucketID)]; ok {
+		m.ExportBucket = newExportBucketModel(b.bucket)
+	}
+	return m
+}
+
 // jobTypes holds the Terraform types of an export job and its parts, taken
 // from the schema itself so that values and schema cannot drift apart.
 type jobTypes struct {
@@ -116,23 +200,14 @@ func newJobTypes(job tftypes.Object) (jobTypes, error) {
 	return t, nil
 }
 
-// The conversion below builds tftypes values directly: the framework's
-// reflection (State.Set on nested structs) walks every value of a large
+// The list's results are built as tftypes values directly: the framework's
+// reflection (State.Set on the models above) walks every value of a large
 // result several times over and dominates a long list's read
 // (BENCHMARKS.md, "Results to Terraform values").
 
-// jobAttributeValues returns the attributes of one job as Terraform values,
-// its export bucket taken from buckets. It writes into attrs so that the
-// single-job data source can add its own.
-func (t jobTypes) jobAttributeValues(job *atlas.ExportJob, buckets exportBucketValues, attrs map[string]tftypes.Value) {
-	attrs["id"] = stringValue(job.ID)
-	attrs["snapshot_id"] = stringValue(job.SnapshotID)
-	attrs["export_bucket_id"] = stringValue(job.ExportBucketID)
-	attrs["state"] = stringValue(job.State)
-	attrs["created_at"] = stringValue(job.CreatedAt)
-	attrs["finished_at"] = stringValue(job.FinishedAt)
-	attrs["prefix"] = stringValue(job.Prefix)
-
+// jobValue is one export job as a Terraform object value, with the same
+// values as newExportJobModel.
+func (t jobTypes) jobValue(job *atlas.ExportJob, buckets resolvedBuckets) tftypes.Value {
 	components := make([]tftypes.Value, len(job.Components))
 	for i, c := range job.Components {
 		components[i] = tftypes.NewValue(t.component, map[string]tftypes.Value{
@@ -140,58 +215,66 @@ func (t jobTypes) jobAttributeValues(job *atlas.ExportJob, buckets exportBucketV
 			"replica_set_name": stringValue(c.ReplicaSetName),
 		})
 	}
-	attrs["components"] = tftypes.NewValue(t.components, components)
-
 	labels := make([]tftypes.Value, len(job.CustomData))
 	for i, l := range job.CustomData {
 		labels[i] = tftypes.NewValue(t.label, map[string]tftypes.Value{"key": stringValue(l.Key), "value": stringValue(l.Value)})
 	}
-	attrs["custom_data"] = tftypes.NewValue(t.customData, labels)
-
 	links := make([]tftypes.Value, len(job.Links))
 	for i, l := range job.Links {
 		links[i] = tftypes.NewValue(t.link, map[string]tftypes.Value{"href": stringValue(l.Href), "rel": stringValue(l.Rel)})
 	}
-	attrs["links"] = tftypes.NewValue(t.links, links)
-
+	exportStatus := tftypes.NewValue(t.exportStatus, nil)
 	if s := job.ExportStatus; s != nil {
-		attrs["export_status"] = tftypes.NewValue(t.exportStatus, map[string]tftypes.Value{
+		exportStatus = tftypes.NewValue(t.exportStatus, map[string]tftypes.Value{
 			"exported_collections": numberValue(s.ExportedCollections),
 			"total_collections":    numberValue(s.TotalCollections),
 		})
-	} else {
-		attrs["export_status"] = tftypes.NewValue(t.exportStatus, nil)
 	}
+	stateReason := tftypes.NewValue(t.stateReason, nil)
 	if r := job.StateReason; r != nil {
-		attrs["state_reason"] = tftypes.NewValue(t.stateReason, map[string]tftypes.Value{
+		stateReason = tftypes.NewValue(t.stateReason, map[string]tftypes.Value{
 			"error_code": stringValue(r.ErrorCode),
 			"message":    stringValue(r.Message),
 		})
-	} else {
-		attrs["state_reason"] = tftypes.NewValue(t.stateReason, nil)
 	}
-	t.bucketAttributeValues(job, buckets, attrs)
+	exportBucket := tftypes.NewValue(t.exportBucket, nil)
+	if b, ok := buckets[str(job.ExportBucketID)]; ok {
+		exportBucket = t.exportBucketValue(b.bucket)
+	}
+	return tftypes.NewValue(t.job, map[string]tftypes.Value{
+		"id":               stringValue(job.ID),
+		"snapshot_id":      stringValue(job.SnapshotID),
+		"export_bucket_id": stringValue(job.ExportBucketID),
+		"state":            stringValue(job.State),
+		"created_at":       stringValue(job.CreatedAt),
+		"finished_at":      stringValue(job.FinishedAt),
+		"prefix":           stringValue(job.Prefix),
+		"components":       tftypes.NewValue(t.components, components),
+		"custom_data":      tftypes.NewValue(t.customData, labels),
+		"links":            tftypes.NewValue(t.links, links),
+		"export_status":    exportStatus,
+		"state_reason":     stateReason,
+		"export_bucket":    exportBucket,
+		"uri":              stringValue(buckets.uri(job)),
+	})
 }
 
-// configAttributes returns the attributes of a data source's configuration
-// in a map of their own, for the state to be built in. tftypes.Value.As hands
-// out the configuration's own map: writing the state into it changes the
-// configuration the framework compares the state with after Read, which then
-// finds every value of the state "semantically equal" to itself, walking and
-// logging each one at debug level (BENCHMARKS.md, "Fixed along the way").
-func configAttributes(config tftypes.Value) (map[string]tftypes.Value, error) {
-	var attrs map[string]tftypes.Value
-	if err := config.As(&attrs); err != nil {
-		return nil, fmt.Errorf("reading configuration: %w", err)
+func (t jobTypes) exportBucketValue(b *atlas.ExportBucket) tftypes.Value {
+	privateNetworking := tftypes.NewValue(tftypes.Bool, nil)
+	if b.RequirePrivateNetworking != nil {
+		privateNetworking = tftypes.NewValue(tftypes.Bool, *b.RequirePrivateNetworking)
 	}
-	return maps.Clone(attrs), nil
-}
-
-// jobValue is one export job as a Terraform object value.
-func (t jobTypes) jobValue(job *atlas.ExportJob, buckets exportBucketValues) tftypes.Value {
-	attrs := make(map[string]tftypes.Value, len(t.job.AttributeTypes))
-	t.jobAttributeValues(job, buckets, attrs)
-	return tftypes.NewValue(t.job, attrs)
+	return tftypes.NewValue(t.exportBucket, map[string]tftypes.Value{
+		"id":                         stringValue(b.ID),
+		"bucket_name":                stringValue(b.BucketName),
+		"cloud_provider":             stringValue(b.CloudProvider),
+		"region":                     stringValue(b.Region),
+		"iam_role_id":                stringValue(b.IAMRoleID),
+		"require_private_networking": privateNetworking,
+		"service_url":                stringValue(b.ServiceURL),
+		"role_id":                    stringValue(b.RoleID),
+		"tenant_id":                  stringValue(b.TenantID),
+	})
 }
 
 func stringValue(s *string) tftypes.Value {

@@ -2,16 +2,14 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
 )
@@ -31,24 +29,15 @@ type snapshotExportDataSource struct {
 	data *providerData
 }
 
-// snapshotExportArguments are the arguments of the data source; the job's
-// attributes are built as tftypes values (see export_job.go).
-type snapshotExportArguments struct {
-	readArguments
-	exportID string
-}
-
-func snapshotExportArgumentsFrom(config tftypes.Value) (snapshotExportArguments, error) {
-	var args snapshotExportArguments
-	shared, attrs, err := readArgumentsFrom(config)
-	if err != nil {
-		return args, err
-	}
-	args.readArguments = shared
-	if err := attrs["export_id"].As(&args.exportID); err != nil {
-		return args, fmt.Errorf("export_id: %w", err)
-	}
-	return args, nil
+// snapshotExportModel is the data source's configuration and state: its
+// arguments and the job's attributes.
+type snapshotExportModel struct {
+	ProjectID            types.String   `tfsdk:"project_id"`
+	ClusterName          types.String   `tfsdk:"cluster_name"`
+	ExportID             types.String   `tfsdk:"export_id"`
+	ResolveExportBuckets types.Bool     `tfsdk:"resolve_export_buckets"`
+	Timeouts             timeouts.Value `tfsdk:"timeouts"`
+	exportJobModel
 }
 
 func (d *snapshotExportDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -91,61 +80,32 @@ func (d *snapshotExportDataSource) Configure(_ context.Context, req datasource.C
 }
 
 func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	args, err := snapshotExportArgumentsFrom(req.Config.Raw)
-	if err != nil {
-		addBugError(&resp.Diagnostics, "Unable to read the data source's configuration", err)
+	var model snapshotExportModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &model)...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel, diags := d.data.readContext(ctx, args.readTimeout)
+	ctx, cancel, diags := d.data.readContext(ctx, model.Timeouts)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	defer cancel()
 
-	job, err := d.data.client.GetExportJob(ctx, args.projectID, args.clusterName, args.exportID)
+	projectID := model.ProjectID.ValueString()
+	job, err := d.data.client.GetExportJob(ctx, projectID, model.ClusterName.ValueString(), model.ExportID.ValueString())
 	if err != nil {
 		d.data.addReadError(ctx, &resp.Diagnostics, "Unable to read the snapshot export job", err)
 		return
 	}
-	jobTypes, err := snapshotExportJobTypes(req.Config.Raw)
-	if err != nil {
-		addBugError(&resp.Diagnostics, "Unable to build the data source's state", err)
-		return
-	}
-	var buckets exportBucketValues
-	if args.resolveBuckets {
-		var bucketDiags diag.Diagnostics
-		buckets, bucketDiags = d.data.resolveExportBuckets(ctx, args.projectID, []atlas.ExportJob{*job}, jobTypes)
-		resp.Diagnostics.Append(bucketDiags...)
+	var buckets resolvedBuckets
+	if resolveBuckets(model.ResolveExportBuckets) {
+		buckets, diags = d.data.resolveExportBuckets(ctx, projectID, []atlas.ExportJob{*job})
+		resp.Diagnostics.Append(diags...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
 	}
-	raw, err := snapshotExportState(req.Config.Raw, jobTypes, job, buckets)
-	if err != nil {
-		addBugError(&resp.Diagnostics, "Unable to build the data source's state", err)
-		return
-	}
-	resp.State.Raw = raw
-}
-
-// snapshotExportJobTypes are the types of the job: the job attributes of this
-// schema are exportJobAttributes, so its object type serves as the job type.
-func snapshotExportJobTypes(config tftypes.Value) (jobTypes, error) {
-	stateType, ok := config.Type().(tftypes.Object)
-	if !ok {
-		return jobTypes{}, errors.New("configuration is not an object")
-	}
-	return newJobTypes(stateType)
-}
-
-// snapshotExportState is the configuration with the job's attributes filled in.
-func snapshotExportState(config tftypes.Value, jobTypes jobTypes, job *atlas.ExportJob, buckets exportBucketValues) (tftypes.Value, error) {
-	attrs, err := configAttributes(config)
-	if err != nil {
-		return tftypes.Value{}, err
-	}
-	jobTypes.jobAttributeValues(job, buckets, attrs)
-	return tftypes.NewValue(config.Type(), attrs), nil
+	model.exportJobModel = newExportJobModel(job, buckets)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
 }

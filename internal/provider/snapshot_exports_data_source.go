@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -100,63 +99,65 @@ func (d *snapshotExportsDataSource) Configure(_ context.Context, req datasource.
 	d.data = configureData(req, resp)
 }
 
+// snapshotExportsModel is the data source's configuration and state.
+type snapshotExportsModel struct {
+	ProjectID            types.String   `tfsdk:"project_id"`
+	ClusterName          types.String   `tfsdk:"cluster_name"`
+	States               types.Set      `tfsdk:"states"`
+	Limit                types.Int64    `tfsdk:"limit"`
+	ResolveExportBuckets types.Bool     `tfsdk:"resolve_export_buckets"`
+	Timeouts             timeouts.Value `tfsdk:"timeouts"`
+	TotalCount           types.Int64    `tfsdk:"total_count"`
+	// Results stays null here: the jobs are set as Terraform values built
+	// without the framework's reflection (export_job.go).
+	Results types.List `tfsdk:"results"`
+}
+
 func (d *snapshotExportsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	state, diags := readSnapshotExports(ctx, d.data, req.Config.Raw)
+	var model snapshotExportsModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &model)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	states, diags := statesFilter(ctx, model.States)
+	resp.Diagnostics.Append(diags...)
+	ctx, cancel, diags := d.data.readContext(ctx, model.Timeouts)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.State.Raw = state
-}
-
-// readSnapshotExports is the whole read: the configuration in, the state
-// out, in tftypes values, which export_job.go builds without the framework's
-// reflection.
-func readSnapshotExports(ctx context.Context, data *providerData, config tftypes.Value) (tftypes.Value, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	args, err := snapshotExportsArgumentsFrom(config)
-	if err != nil {
-		addBugError(&diags, "Unable to read the data source's configuration", err)
-		return tftypes.Value{}, diags
-	}
-	ctx, cancel, diags := data.readContext(ctx, args.readTimeout)
-	if diags.HasError() {
-		return tftypes.Value{}, diags
-	}
 	defer cancel()
 
-	keep := func(job *atlas.ExportJob) bool {
-		// A job without a state matches no filter.
-		return args.states == nil || (job.State != nil && args.states[*job.State])
-	}
-	list, err := data.client.ListExportJobs(ctx, args.projectID, args.clusterName)
+	projectID := model.ProjectID.ValueString()
+	list, err := d.data.client.ListExportJobs(ctx, projectID, model.ClusterName.ValueString())
 	if err != nil {
-		data.addReadError(ctx, &diags, "Unable to list snapshot export jobs", err)
-		return tftypes.Value{}, diags
+		d.data.addReadError(ctx, &resp.Diagnostics, "Unable to list snapshot export jobs", err)
+		return
 	}
 	logDebug(ctx, "listed export jobs", map[string]any{
 		"jobs": len(list.Jobs), "pages": list.Pages, "walks": list.Walks, "atlas_total_count": list.TotalCount,
 	})
-	kept := keptJobs(list.Jobs, keep, args.limit)
-	jobTypes, err := exportsJobTypes(config)
-	if err != nil {
-		addBugError(&diags, "Unable to build the data source's state", err)
-		return tftypes.Value{}, diags
+	keep := func(job *atlas.ExportJob) bool {
+		// A job without a state matches no filter.
+		return states == nil || (job.State != nil && states[*job.State])
 	}
-	var buckets exportBucketValues
-	if args.resolveBuckets {
-		var bucketDiags diag.Diagnostics
-		buckets, bucketDiags = data.resolveExportBuckets(ctx, args.projectID, kept, jobTypes)
-		diags.Append(bucketDiags...)
-		if diags.HasError() {
-			return tftypes.Value{}, diags
+	kept := keptJobs(list.Jobs, keep, model.Limit.ValueInt64())
+	var buckets resolvedBuckets
+	if resolveBuckets(model.ResolveExportBuckets) {
+		buckets, diags = d.data.resolveExportBuckets(ctx, projectID, kept)
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
 		}
 	}
-	state, err := snapshotExportsState(ctx, config, jobTypes, kept, len(list.Jobs), buckets)
-	if err != nil {
-		addBugError(&diags, "Unable to build the data source's state", err)
+	model.TotalCount = types.Int64Value(int64(len(list.Jobs)))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
-	return state, diags
+	if err := setResults(ctx, &resp.State, kept, buckets); err != nil {
+		addBugError(&resp.Diagnostics, "Unable to build the data source's state", err)
+	}
 }
 
 // keptJobs are the newest limit jobs (all when limit is 0) that keep
@@ -178,53 +179,13 @@ func keptJobs(jobs []atlas.ExportJob, keep func(*atlas.ExportJob) bool, limit in
 	return kept
 }
 
-// snapshotExportsArguments are the data source's arguments.
-type snapshotExportsArguments struct {
-	readArguments
-	// states is nil when every state is wanted.
-	states map[string]bool
-	// limit is 0 when every job is wanted.
-	limit int64
-}
-
-func snapshotExportsArgumentsFrom(config tftypes.Value) (snapshotExportsArguments, error) {
-	var args snapshotExportsArguments
-	shared, attrs, err := readArgumentsFrom(config)
-	if err != nil {
-		return args, err
-	}
-	args.readArguments = shared
-	if states := attrs["states"]; !states.IsNull() {
-		var elements []tftypes.Value
-		if err := states.As(&elements); err != nil {
-			return args, fmt.Errorf("states: %w", err)
-		}
-		args.states = make(map[string]bool, len(elements))
-		for _, e := range elements {
-			var state string
-			if err := e.As(&state); err != nil {
-				return args, fmt.Errorf("states: %w", err)
-			}
-			args.states[state] = true
-		}
-	}
-	if limit := attrs["limit"]; !limit.IsNull() {
-		var n big.Float
-		if err := limit.As(&n); err != nil {
-			return args, fmt.Errorf("limit: %w", err)
-		}
-		args.limit, _ = n.Int64()
-	}
-	return args, nil
-}
-
-// exportsJobTypes are the types of one job of the results, from the schema.
-func exportsJobTypes(config tftypes.Value) (jobTypes, error) {
-	stateType, ok := config.Type().(tftypes.Object)
+// resultsJobTypes are the types of one job of the results, from the schema.
+func resultsJobTypes(stateType tftypes.Type) (jobTypes, error) {
+	object, ok := stateType.(tftypes.Object)
 	if !ok {
-		return jobTypes{}, errors.New("configuration is not an object")
+		return jobTypes{}, errors.New("the state is not an object")
 	}
-	resultsType, ok := stateType.AttributeTypes["results"].(tftypes.List)
+	resultsType, ok := object.AttributeTypes["results"].(tftypes.List)
 	if !ok {
 		return jobTypes{}, errors.New("results is not a list")
 	}
@@ -235,21 +196,16 @@ func exportsJobTypes(config tftypes.Value) (jobTypes, error) {
 	return newJobTypes(jobType)
 }
 
-// snapshotExportsState is the data source's whole state: the configuration
-// with total_count and results (the jobs kept) filled in.
-func snapshotExportsState(ctx context.Context, config tftypes.Value, jobTypes jobTypes, jobs []atlas.ExportJob,
-	totalCount int, buckets exportBucketValues,
-) (tftypes.Value, error) {
-	attrs, err := configAttributes(config)
+// setResults sets the state's results to jobs, built as Terraform values.
+func setResults(ctx context.Context, state *tfsdk.State, jobs []atlas.ExportJob, buckets resolvedBuckets) error {
+	t, err := resultsJobTypes(state.Raw.Type())
 	if err != nil {
-		return tftypes.Value{}, err
+		return err
 	}
 	results := make([]tftypes.Value, len(jobs))
 	for i := range jobs {
-		results[i] = jobTypes.jobValue(&jobs[i], buckets)
+		results[i] = t.jobValue(&jobs[i], buckets)
 	}
 	logTrace(ctx, "built results", map[string]any{"results": len(results)})
-	attrs["total_count"] = tftypes.NewValue(tftypes.Number, int64(totalCount))
-	attrs["results"] = tftypes.NewValue(tftypes.List{ElementType: jobTypes.job}, results)
-	return tftypes.NewValue(config.Type(), attrs), nil
+	return setStateValue(state, "results", tftypes.NewValue(tftypes.List{ElementType: t.job}, results))
 }
