@@ -30,14 +30,16 @@ import (
 // export_job.go is measured against; the benchmark checks that both build
 // the same state.
 type benchExportsModel struct {
-	ProjectID            types.String     `tfsdk:"project_id"`
-	ClusterName          types.String     `tfsdk:"cluster_name"`
-	States               types.Set        `tfsdk:"states"`
-	Limit                types.Int64      `tfsdk:"limit"`
-	ResolveExportBuckets types.Bool       `tfsdk:"resolve_export_buckets"`
-	Timeouts             timeouts.Value   `tfsdk:"timeouts"`
-	TotalCount           types.Int64      `tfsdk:"total_count"`
-	Results              []exportJobModel `tfsdk:"results"`
+	ProjectID            types.String                 `tfsdk:"project_id"`
+	ClusterName          types.String                 `tfsdk:"cluster_name"`
+	States               types.Set                    `tfsdk:"states"`
+	OrderBy              types.String                 `tfsdk:"order_by"`
+	Limit                types.Int64                  `tfsdk:"limit"`
+	ResolveExportBuckets types.Bool                   `tfsdk:"resolve_export_buckets"`
+	Timeouts             timeouts.Value               `tfsdk:"timeouts"`
+	TotalCount           types.Int64                  `tfsdk:"total_count"`
+	ExportBuckets        map[string]exportBucketModel `tfsdk:"export_buckets"`
+	Results              []exportJobModel             `tfsdk:"results"`
 }
 
 // benchBuckets are the seeded export buckets, which the generated jobs
@@ -102,6 +104,7 @@ func reflectionState(ctx context.Context, config tfsdk.Config, jobs []atlas.Expo
 		return tftypes.Value{}, fmt.Errorf("%v", diags)
 	}
 	model.TotalCount = types.Int64Value(int64(len(jobs)))
+	model.ExportBuckets = buckets.models()
 	model.Results = make([]exportJobModel, len(jobs))
 	for i := range jobs {
 		model.Results[i] = newExportJobModel(&jobs[i], buckets)
@@ -121,6 +124,7 @@ func tftypesState(ctx context.Context, config tfsdk.Config, jobs []atlas.ExportJ
 		return tftypes.Value{}, fmt.Errorf("%v", diags)
 	}
 	model.TotalCount = types.Int64Value(int64(len(jobs)))
+	model.ExportBuckets = buckets.models()
 	state := tfsdk.State{Schema: config.Schema}
 	if diags := state.Set(ctx, &model); diags.HasError() {
 		return tftypes.Value{}, fmt.Errorf("%v", diags)

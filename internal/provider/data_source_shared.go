@@ -119,21 +119,6 @@ func resolveBuckets(v types.Bool) bool {
 	return v.IsNull() || v.ValueBool()
 }
 
-// statesFilter is the set of states a states argument keeps; nil when it is
-// null, which keeps every state.
-func statesFilter(ctx context.Context, states types.Set) (map[string]bool, diag.Diagnostics) {
-	if states.IsNull() {
-		return nil, nil
-	}
-	var names []string
-	diags := states.ElementsAs(ctx, &names, false)
-	filter := make(map[string]bool, len(names))
-	for _, name := range names {
-		filter[name] = true
-	}
-	return filter, diags
-}
-
 // setStateValue sets one attribute of a state, which State.Set has
 // written, to a value built as tftypes (export_job.go). tftypes.Value.As
 // hands out the state's own map: the copy keeps the value State.Set built

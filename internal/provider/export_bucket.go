@@ -13,54 +13,59 @@ import (
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
 )
 
-// This file holds what both data sources share about export buckets: the
-// export_bucket and uri attributes of a job, the resolve_export_buckets
-// argument, reading the buckets of the jobs kept, and the diagnostics when a
-// bucket cannot be read.
+// This file holds what both data sources share about export buckets: their
+// attributes, the resolve_export_buckets argument, reading the buckets of
+// the jobs kept, a job's uri, and the diagnostics when a bucket cannot be
+// read.
 
+// exportBucketAttributes are the attributes of one export bucket, as the
+// single job's export_bucket and each value of the list's export_buckets.
 func exportBucketAttributes() map[string]schema.Attribute {
 	computedString := func(description string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: description}
 	}
 	return map[string]schema.Attribute{
-		"export_bucket": schema.SingleNestedAttribute{
-			Computed: true,
-			MarkdownDescription: "The export bucket the job exported to, as Atlas describes it. Null when " +
-				"`resolve_export_buckets` is `false`, and for a job whose bucket no longer exists (a warning names " +
-				"such buckets). Attributes of other clouds than `cloud_provider` are null.",
-			Attributes: map[string]schema.Attribute{
-				"id": computedString("Unique 24-hexadecimal character string that identifies the export bucket " +
-					"(the job's `export_bucket_id`)."),
-				"bucket_name": computedString("Name of the AWS S3 bucket, the Azure Blob Storage container or the " +
-					"Google Cloud Storage bucket."),
-				"cloud_provider": computedString("Cloud provider of the bucket: `AWS`, `AZURE` or `GCP`."),
-				"region":         computedString("AWS only: region of the S3 bucket, set by Atlas, such as `us-east-1`."),
-				"iam_role_id": computedString("AWS only: unique 24-hexadecimal character string that identifies " +
-					"the unified AWS access role Atlas uses to write to the bucket."),
-				"require_private_networking": schema.BoolAttribute{Computed: true,
-					MarkdownDescription: "AWS only: whether Atlas exports over AWS PrivateLink rather than public IPs."},
-				"service_url": computedString("Azure only: URL of the storage account, as Atlas stores it, such " +
-					"as `https://examplestorageaccount.blob.core.windows.net/examplecontainer` (with or without the " +
-					"container)."),
-				"role_id": computedString("Azure and GCP: unique 24-hexadecimal character string that identifies " +
-					"the cloud provider access role Atlas uses to write to the bucket."),
-				"tenant_id": computedString("Azure only: UUID of the Azure Active Directory tenant used during exports."),
-			},
-		},
-		"uri": computedString("Full address of the export: `s3://<bucket>/<prefix>` on AWS, `gs://<bucket>/<prefix>` " +
-			"on GCP, `https://<account>.blob.core.windows.net/<container>/<prefix>` on Azure, with exactly one `/` " +
-			"before the prefix. The prefix is not URL-encoded. Null when `export_bucket` is null, and when the " +
-			"bucket's fields do not make a known address form (a warning says why)."),
+		"id": computedString("Unique 24-hexadecimal character string that identifies the export bucket " +
+			"(the job's `export_bucket_id`)."),
+		"bucket_name": computedString("Name of the AWS S3 bucket, the Azure Blob Storage container or the " +
+			"Google Cloud Storage bucket."),
+		"cloud_provider": computedString("Cloud provider of the bucket: `AWS`, `AZURE` or `GCP`."),
+		"region":         computedString("AWS only: region of the S3 bucket, set by Atlas, such as `us-east-1`."),
+		"iam_role_id": computedString("AWS only: unique 24-hexadecimal character string that identifies " +
+			"the unified AWS access role Atlas uses to write to the bucket."),
+		"require_private_networking": schema.BoolAttribute{Computed: true,
+			MarkdownDescription: "AWS only: whether Atlas exports over AWS PrivateLink rather than public IPs."},
+		"service_url": computedString("Azure only: URL of the storage account, as Atlas stores it, such " +
+			"as `https://examplestorageaccount.blob.core.windows.net/examplecontainer` (with or without the " +
+			"container)."),
+		"role_id": computedString("Azure and GCP: unique 24-hexadecimal character string that identifies " +
+			"the cloud provider access role Atlas uses to write to the bucket."),
+		"tenant_id": computedString("Azure only: UUID of the Azure Active Directory tenant used during exports."),
 	}
 }
 
-func resolveExportBucketsAttribute() schema.BoolAttribute {
+// bucketsNote ends the description of both data sources' bucket
+// attributes.
+const bucketsNote = "Attributes of other clouds than `cloud_provider` are null."
+
+func uriAttribute() schema.StringAttribute {
+	return schema.StringAttribute{
+		Computed: true,
+		MarkdownDescription: "Full address of the export: `s3://<bucket>/<prefix>` on AWS, `gs://<bucket>/<prefix>` " +
+			"on GCP, `https://<account>.blob.core.windows.net/<container>/<prefix>` on Azure, with exactly one `/` " +
+			"before the prefix. The prefix is not URL-encoded. Null when the job's export bucket was not read " +
+			"(`resolve_export_buckets = false`) or no longer exists, and when the bucket's fields do not make a " +
+			"known address form (a warning says why).",
+	}
+}
+
+func resolveExportBucketsAttribute(filled string) schema.BoolAttribute {
 	return schema.BoolAttribute{
 		Optional: true,
 		MarkdownDescription: "Read the export bucket of each job (one request per distinct bucket, cached for the " +
-			"provider's lifetime) to fill in `export_bucket` and `uri`. Defaults to `true`. Set `false` to make no " +
+			"provider's lifetime) to fill in " + filled + " and `uri`. Defaults to `true`. Set `false` to make no " +
 			"bucket requests, for example when the credentials lack the `" + atlas.ExportBucketRole + "` role " +
-			"that reading buckets needs; `export_bucket` and `uri` are then null. Buckets are read from " +
+			"that reading buckets needs; " + filled + " and `uri` are then empty. Buckets are read from " +
 			"`/api/atlas/v2` with the `" + atlas.MediaTypeBuckets + "` media type whatever the provider's " +
 			"`api_version`: the older versions know only AWS buckets.",
 	}
@@ -79,8 +84,8 @@ type exportBucketModel struct {
 	TenantID                 types.String `tfsdk:"tenant_id"`
 }
 
-func newExportBucketModel(b *atlas.ExportBucket) *exportBucketModel {
-	return &exportBucketModel{
+func newExportBucketModel(b *atlas.ExportBucket) exportBucketModel {
+	return exportBucketModel{
 		ID:                       types.StringPointerValue(b.ID),
 		BucketName:               types.StringPointerValue(b.BucketName),
 		CloudProvider:            types.StringPointerValue(b.CloudProvider),
@@ -103,6 +108,27 @@ type resolvedBucket struct {
 // resolvedBuckets maps bucket IDs to the buckets found; a job whose bucket
 // is not in it (not read, or deleted) has neither bucket nor uri.
 type resolvedBuckets map[string]resolvedBucket
+
+// models are the buckets as the list's export_buckets holds them: an empty
+// map, not null, when there are none.
+func (r resolvedBuckets) models() map[string]exportBucketModel {
+	models := make(map[string]exportBucketModel, len(r))
+	for id, b := range r {
+		models[id] = newExportBucketModel(b.bucket)
+	}
+	return models
+}
+
+// model is the bucket of job as the single job's export_bucket holds it,
+// nil (null) when it is not known.
+func (r resolvedBuckets) model(job *atlas.ExportJob) *exportBucketModel {
+	b, ok := r[str(job.ExportBucketID)]
+	if !ok {
+		return nil
+	}
+	m := newExportBucketModel(b.bucket)
+	return &m
+}
 
 // uri is a job's full address; nil when its bucket is unknown or makes no
 // known address, or when the job has no prefix.
@@ -147,7 +173,7 @@ func (d *providerData) resolveExportBuckets(ctx context.Context, projectID strin
 	if len(buckets.NotFound) > 0 {
 		diags.AddWarning("Export buckets not found",
 			fmt.Sprintf("Atlas has no export bucket %s (404): deleted since the jobs exported to %s. "+
-				"Those jobs have a null export_bucket and uri; their prefix is still Atlas's.",
+				"Those jobs have no export bucket and a null uri; their prefix is still Atlas's.",
 				strings.Join(buckets.NotFound, ", "), map[bool]string{true: "it", false: "them"}[len(buckets.NotFound) == 1]))
 	}
 	resolved, locationDiags := locateBuckets(ids, buckets.Found)
@@ -168,8 +194,8 @@ func locateBuckets(ids []string, found map[string]*atlas.ExportBucket) (resolved
 		location, err := atlas.ExportLocation(bucket)
 		if err != nil {
 			diags.AddWarning("Export URI unknown",
-				fmt.Sprintf("The uri of the jobs that exported to bucket %s is null: %v. export_bucket holds what Atlas "+
-					"answered; please report the form if Atlas exports to it.", id, err))
+				fmt.Sprintf("The uri of the jobs that exported to bucket %s is null: %v. The bucket's attributes hold what "+
+					"Atlas answered; please report the form if Atlas exports to it.", id, err))
 		}
 		resolved[id] = resolvedBucket{bucket: bucket, location: location}
 	}
@@ -186,12 +212,12 @@ func (d *providerData) addBucketReadError(ctx context.Context, diags *diag.Diagn
 	switch atlas.StatusCode(err) {
 	case http.StatusForbidden:
 		detail += "\n\nGrant the role to these credentials, or set resolve_export_buckets = false on the data " +
-			"source to read the jobs without their buckets (export_bucket and uri are then null)."
+			"source to read the jobs without their buckets (their uri is then null)."
 	case http.StatusUnauthorized:
 		detail += "\n\nAtlas refused the credentials for GET /api/atlas/v2/groups/{groupId}/backup/exportBuckets/" +
 			"{exportBucketId}, which needs the " + atlas.ExportBucketRole + " role on the project. Fix the " +
 			"credentials or their API access list, or set resolve_export_buckets = false on the data source to read " +
-			"the jobs without their buckets (export_bucket and uri are then null)."
+			"the jobs without their buckets (their uri is then null)."
 	}
 	diags.AddError("Unable to read export buckets", detail)
 }

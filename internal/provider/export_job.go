@@ -2,7 +2,7 @@ package provider
 
 import (
 	"fmt"
-	"maps"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -12,15 +12,17 @@ import (
 )
 
 // This file holds what both data sources share: the attributes of one
-// export job, and its conversion to Terraform values.
+// export job, its model, and its conversion to Terraform values.
 
 // exportJobAttributes are the attributes of one export job: every field of
-// the API's DiskBackupExportJob, in snake_case, and its export bucket.
+// the API's DiskBackupExportJob but links (empty in every list answer Atlas
+// has given), in snake_case, the time of the snapshot it exports, and its
+// full address.
 func exportJobAttributes() map[string]schema.Attribute {
 	computedString := func(description string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: description}
 	}
-	attributes := map[string]schema.Attribute{
+	return map[string]schema.Attribute{
 		"id": computedString("Unique 24-hexadecimal character string that identifies the export job."),
 		"snapshot_id": computedString("Unique 24-hexadecimal character string that identifies the exported " +
 			"snapshot. Null when Atlas leaves it out."),
@@ -35,6 +37,11 @@ func exportJobAttributes() map[string]schema.Attribute {
 		"prefix": computedString("Prefix of every object the export job uploads to the bucket, as Atlas " +
 			"reports it: `exported_snapshots/{ORG-ID}/{PROJECT-ID}/{CLUSTER-NAME}/{SNAPSHOT-INITIATION-DATE}/{TIMESTAMP}`, " +
 			"with no leading slash. For a sharded cluster, each shard's data lies under this prefix."),
+		"snapshot_created_at": computedString("When Atlas took the snapshot that the job exports, in RFC 3339 " +
+			"format in UTC, to the minute (for example `2026-08-10T03:27:00Z`): the snapshot date of the `prefix`, " +
+			"which Atlas writes as `2026-08-10T0327` or `2021-03-25T1649+0000`. An export of an old snapshot " +
+			"made today has today's `created_at` and the old snapshot's `snapshot_created_at`. Null when the " +
+			"prefix does not have that shape."),
 		"components": schema.ListNestedAttribute{
 			Computed: true,
 			MarkdownDescription: "The per-shard exports of a sharded cluster's export job, one per replica set. " +
@@ -73,38 +80,27 @@ func exportJobAttributes() map[string]schema.Attribute {
 				"message":    computedString("Human-readable explanation of the state."),
 			},
 		},
-		"links": schema.ListNestedAttribute{
-			Computed: true,
-			MarkdownDescription: "Web links (RFC 5988) Atlas attaches to the export job. An empty list when " +
-				"Atlas sends none, as it does in list answers.",
-			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-				"href": computedString("URL of the linked resource."),
-				"rel":  computedString("Relation of the link, such as `self`."),
-			}},
-		},
+		"uri": uriAttribute(),
 	}
-	maps.Copy(attributes, exportBucketAttributes())
-	return attributes
 }
 
 // exportJobModel is one export job: the single-job data source's own
 // attributes. The list's results are built as Terraform values instead
 // (jobTypes, below), from the same job, with the same values.
 type exportJobModel struct {
-	ID             types.String       `tfsdk:"id"`
-	SnapshotID     types.String       `tfsdk:"snapshot_id"`
-	ExportBucketID types.String       `tfsdk:"export_bucket_id"`
-	State          types.String       `tfsdk:"state"`
-	CreatedAt      types.String       `tfsdk:"created_at"`
-	FinishedAt     types.String       `tfsdk:"finished_at"`
-	Prefix         types.String       `tfsdk:"prefix"`
-	Components     []componentModel   `tfsdk:"components"`
-	CustomData     []labelModel       `tfsdk:"custom_data"`
-	ExportStatus   *exportStatusModel `tfsdk:"export_status"`
-	StateReason    *stateReasonModel  `tfsdk:"state_reason"`
-	Links          []linkModel        `tfsdk:"links"`
-	ExportBucket   *exportBucketModel `tfsdk:"export_bucket"`
-	URI            types.String       `tfsdk:"uri"`
+	ID                types.String       `tfsdk:"id"`
+	SnapshotID        types.String       `tfsdk:"snapshot_id"`
+	ExportBucketID    types.String       `tfsdk:"export_bucket_id"`
+	State             types.String       `tfsdk:"state"`
+	CreatedAt         types.String       `tfsdk:"created_at"`
+	FinishedAt        types.String       `tfsdk:"finished_at"`
+	Prefix            types.String       `tfsdk:"prefix"`
+	SnapshotCreatedAt types.String       `tfsdk:"snapshot_created_at"`
+	Components        []componentModel   `tfsdk:"components"`
+	CustomData        []labelModel       `tfsdk:"custom_data"`
+	ExportStatus      *exportStatusModel `tfsdk:"export_status"`
+	StateReason       *stateReasonModel  `tfsdk:"state_reason"`
+	URI               types.String       `tfsdk:"uri"`
 }
 
 type componentModel struct {
@@ -127,27 +123,21 @@ type stateReasonModel struct {
 	Message   types.String `tfsdk:"message"`
 }
 
-type linkModel struct {
-	Href types.String `tfsdk:"href"`
-	Rel  types.String `tfsdk:"rel"`
-}
-
-// newExportJobModel is job as the model holds it, its export bucket taken
-// from buckets: a field Atlas leaves out is null, a list it leaves out
-// empty.
+// newExportJobModel is job as the model holds it, its uri from buckets: a
+// field Atlas leaves out is null, a list it leaves out empty.
 func newExportJobModel(job *atlas.ExportJob, buckets resolvedBuckets) exportJobModel {
 	m := exportJobModel{
-		ID:             types.StringPointerValue(job.ID),
-		SnapshotID:     types.StringPointerValue(job.SnapshotID),
-		ExportBucketID: types.StringPointerValue(job.ExportBucketID),
-		State:          types.StringPointerValue(job.State),
-		CreatedAt:      types.StringPointerValue(job.CreatedAt),
-		FinishedAt:     types.StringPointerValue(job.FinishedAt),
-		Prefix:         types.StringPointerValue(job.Prefix),
-		Components:     make([]componentModel, len(job.Components)),
-		CustomData:     make([]labelModel, len(job.CustomData)),
-		Links:          make([]linkModel, len(job.Links)),
-		URI:            types.StringPointerValue(buckets.uri(job)),
+		ID:                types.StringPointerValue(job.ID),
+		SnapshotID:        types.StringPointerValue(job.SnapshotID),
+		ExportBucketID:    types.StringPointerValue(job.ExportBucketID),
+		State:             types.StringPointerValue(job.State),
+		CreatedAt:         types.StringPointerValue(job.CreatedAt),
+		FinishedAt:        types.StringPointerValue(job.FinishedAt),
+		Prefix:            types.StringPointerValue(job.Prefix),
+		SnapshotCreatedAt: types.StringPointerValue(snapshotCreatedAt(job)),
+		Components:        make([]componentModel, len(job.Components)),
+		CustomData:        make([]labelModel, len(job.CustomData)),
+		URI:               types.StringPointerValue(buckets.uri(job)),
 	}
 	for i, c := range job.Components {
 		m.Components[i] = componentModel{types.StringPointerValue(c.ExportID), types.StringPointerValue(c.ReplicaSetName)}
@@ -155,43 +145,44 @@ func newExportJobModel(job *atlas.ExportJob, buckets resolvedBuckets) exportJobM
 	for i, l := range job.CustomData {
 		m.CustomData[i] = labelModel{types.StringPointerValue(l.Key), types.StringPointerValue(l.Value)}
 	}
-	for i, l := range job.Links {
-		m.Links[i] = linkModel{types.StringPointerValue(l.Href), types.StringPointerValue(l.Rel)}
-	}
 	if s := job.ExportStatus; s != nil {
 		m.ExportStatus = &exportStatusModel{types.Int64PointerValue(s.ExportedCollections), types.Int64PointerValue(s.TotalCollections)}
 	}
 	if r := job.StateReason; r != nil {
 		m.StateReason = &stateReasonModel{types.StringPointerValue(r.ErrorCode), types.StringPointerValue(r.Message)}
 	}
-	if b, ok := buckets[str(job.ExportBucketID)]; ok {
-		m.ExportBucket = newExportBucketModel(b.bucket)
-	}
 	return m
+}
+
+// snapshotCreatedAt is the time of the snapshot job exports, from its
+// prefix, in RFC 3339 to the minute; nil when the prefix does not say.
+func snapshotCreatedAt(job *atlas.ExportJob) *string {
+	t, ok := atlas.SnapshotCreatedAt(str(job.Prefix))
+	if !ok {
+		return nil
+	}
+	s := t.Format(time.RFC3339)
+	return &s
 }
 
 // jobTypes holds the Terraform types of an export job and its parts, taken
 // from the schema itself so that values and schema cannot drift apart.
 type jobTypes struct {
-	job                           tftypes.Object
-	components, customData, links tftypes.List
-	component, label, link        tftypes.Object
-	exportStatus, stateReason     tftypes.Object
-	exportBucket                  tftypes.Object
+	job                       tftypes.Object
+	components, customData    tftypes.List
+	component, label          tftypes.Object
+	exportStatus, stateReason tftypes.Object
 }
 
 func newJobTypes(job tftypes.Object) (jobTypes, error) {
 	t := jobTypes{job: job}
-	var ok [9]bool
+	var ok [6]bool
 	t.components, ok[0] = job.AttributeTypes["components"].(tftypes.List)
 	t.customData, ok[1] = job.AttributeTypes["custom_data"].(tftypes.List)
-	t.links, ok[2] = job.AttributeTypes["links"].(tftypes.List)
-	t.exportStatus, ok[3] = job.AttributeTypes["export_status"].(tftypes.Object)
-	t.stateReason, ok[4] = job.AttributeTypes["state_reason"].(tftypes.Object)
-	t.component, ok[5] = t.components.ElementType.(tftypes.Object)
-	t.label, ok[6] = t.customData.ElementType.(tftypes.Object)
-	t.link, ok[7] = t.links.ElementType.(tftypes.Object)
-	t.exportBucket, ok[8] = job.AttributeTypes["export_bucket"].(tftypes.Object)
+	t.exportStatus, ok[2] = job.AttributeTypes["export_status"].(tftypes.Object)
+	t.stateReason, ok[3] = job.AttributeTypes["state_reason"].(tftypes.Object)
+	t.component, ok[4] = t.components.ElementType.(tftypes.Object)
+	t.label, ok[5] = t.customData.ElementType.(tftypes.Object)
 	for _, good := range ok {
 		if !good {
 			return jobTypes{}, fmt.Errorf("export job schema has unexpected types: %s", job)
@@ -219,10 +210,6 @@ func (t jobTypes) jobValue(job *atlas.ExportJob, buckets resolvedBuckets) tftype
 	for i, l := range job.CustomData {
 		labels[i] = tftypes.NewValue(t.label, map[string]tftypes.Value{"key": stringValue(l.Key), "value": stringValue(l.Value)})
 	}
-	links := make([]tftypes.Value, len(job.Links))
-	for i, l := range job.Links {
-		links[i] = tftypes.NewValue(t.link, map[string]tftypes.Value{"href": stringValue(l.Href), "rel": stringValue(l.Rel)})
-	}
 	exportStatus := tftypes.NewValue(t.exportStatus, nil)
 	if s := job.ExportStatus; s != nil {
 		exportStatus = tftypes.NewValue(t.exportStatus, map[string]tftypes.Value{
@@ -237,43 +224,20 @@ func (t jobTypes) jobValue(job *atlas.ExportJob, buckets resolvedBuckets) tftype
 			"message":    stringValue(r.Message),
 		})
 	}
-	exportBucket := tftypes.NewValue(t.exportBucket, nil)
-	if b, ok := buckets[str(job.ExportBucketID)]; ok {
-		exportBucket = t.exportBucketValue(b.bucket)
-	}
 	return tftypes.NewValue(t.job, map[string]tftypes.Value{
-		"id":               stringValue(job.ID),
-		"snapshot_id":      stringValue(job.SnapshotID),
-		"export_bucket_id": stringValue(job.ExportBucketID),
-		"state":            stringValue(job.State),
-		"created_at":       stringValue(job.CreatedAt),
-		"finished_at":      stringValue(job.FinishedAt),
-		"prefix":           stringValue(job.Prefix),
-		"components":       tftypes.NewValue(t.components, components),
-		"custom_data":      tftypes.NewValue(t.customData, labels),
-		"links":            tftypes.NewValue(t.links, links),
-		"export_status":    exportStatus,
-		"state_reason":     stateReason,
-		"export_bucket":    exportBucket,
-		"uri":              stringValue(buckets.uri(job)),
-	})
-}
-
-func (t jobTypes) exportBucketValue(b *atlas.ExportBucket) tftypes.Value {
-	privateNetworking := tftypes.NewValue(tftypes.Bool, nil)
-	if b.RequirePrivateNetworking != nil {
-		privateNetworking = tftypes.NewValue(tftypes.Bool, *b.RequirePrivateNetworking)
-	}
-	return tftypes.NewValue(t.exportBucket, map[string]tftypes.Value{
-		"id":                         stringValue(b.ID),
-		"bucket_name":                stringValue(b.BucketName),
-		"cloud_provider":             stringValue(b.CloudProvider),
-		"region":                     stringValue(b.Region),
-		"iam_role_id":                stringValue(b.IAMRoleID),
-		"require_private_networking": privateNetworking,
-		"service_url":                stringValue(b.ServiceURL),
-		"role_id":                    stringValue(b.RoleID),
-		"tenant_id":                  stringValue(b.TenantID),
+		"id":                  stringValue(job.ID),
+		"snapshot_id":         stringValue(job.SnapshotID),
+		"export_bucket_id":    stringValue(job.ExportBucketID),
+		"state":               stringValue(job.State),
+		"created_at":          stringValue(job.CreatedAt),
+		"finished_at":         stringValue(job.FinishedAt),
+		"prefix":              stringValue(job.Prefix),
+		"snapshot_created_at": stringValue(snapshotCreatedAt(job)),
+		"components":          tftypes.NewValue(t.components, components),
+		"custom_data":         tftypes.NewValue(t.customData, labels),
+		"export_status":       exportStatus,
+		"state_reason":        stateReason,
+		"uri":                 stringValue(buckets.uri(job)),
 	})
 }
 

@@ -36,6 +36,10 @@ func TestResults_sameAsModels(t *testing.T) {
 			StateReason:  &atlas.StateReason{ErrorCode: ptr("EXPORT_FAILED")},
 			Links:        []atlas.Link{{Href: ptr("https://cloud.mongodb.com/x"), Rel: ptr("self")}},
 		},
+		atlas.ExportJob{
+			ID: ptr("64b7e30ac1d2a3b4c5d6e004"), ExportBucketID: ptr(sandbox.BucketAWS), State: ptr("Successful"),
+			Prefix: ptr("exported_snapshots/o/p/c/latest/1616694179"), // no snapshot time
+		},
 		atlas.ExportJob{ID: ptr("64b7e30ac1d2a3b4c5d6e003"), ExportBucketID: ptr(sandbox.BucketAzure), Prefix: ptr("")},
 	)
 	want, err := reflectionState(ctx, config, jobs, buckets)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -40,36 +39,28 @@ func (d *snapshotExportsDataSource) Metadata(_ context.Context, req datasource.M
 func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists every Cloud Backup snapshot export job of one Atlas cluster, across all pages, " +
-			"newest first: `results[0]` is the latest export. Each job carries its `prefix`, the full `uri` of the " +
-			"export (`s3://`, `gs://` or Azure `https://`) and its `export_bucket`, its per-shard `components` " +
-			"and, for failed jobs, the `state_reason`. Export buckets are read with one request per distinct " +
-			"bucket of the jobs kept, after the list, and cached for the provider's lifetime.",
+			"newest first, optionally filtered by state and limited to the newest few. Each job carries its " +
+			"`prefix`, the time of the snapshot it exports (`snapshot_created_at`), the full `uri` of the export " +
+			"(`s3://`, `gs://` or Azure `https://`), its per-shard `components` and, for failed jobs, the " +
+			"`state_reason`; the jobs' export buckets are in `export_buckets`, each once. For the newest export " +
+			"alone, which must exist, `atlasexports_snapshot_export` with `most_recent = true` is shorter; this " +
+			"data source with `limit = 1` gives an empty `results` when there is none.",
 		Attributes: map[string]schema.Attribute{
 			"project_id":   projectIDAttribute(),
 			"cluster_name": clusterNameAttribute(),
-			"states": schema.SetAttribute{
-				ElementType: types.StringType,
-				Optional:    true,
-				MarkdownDescription: "Keep only the export jobs in these states: any of `Queued`, `InProgress`, " +
-					"`Successful`, `Failed`, `Cancelled` (case-sensitive). All states when unset. A state Atlas " +
-					"does not document, such as one added after this provider version, is a plan-time warning " +
-					"and is filtered on as given; a documented state in the wrong case is an error.",
-				Validators: []validator.Set{
-					setvalidator.SizeAtLeast(1),
-					setvalidator.NoNullValues(),
-					setvalidator.ValueStringsAre(exportStateValidator{}),
-				},
-			},
+			"states":       statesAttribute("Keep only the export jobs in these states; all states when unset."),
+			"order_by": orderByAttribute("What newest means for `results` (and so for `limit`), applied after " +
+				"`states` and before `limit`:"),
 			"limit": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "Keep only the newest `limit` export jobs (at least 1), after the `states` " +
-					"filter: with `states = [\"Successful\"]` and `limit = 1`, `results[0]` is the newest successful " +
-					"export and the state holds that one job. Every page is still read (Atlas lists oldest and " +
-					"newest alike, and the newest is known only once all are), but only the jobs kept are stored " +
-					"and have their export buckets read. All jobs when unset.",
+					"filter and in the order of `order_by`: with `states = [\"Successful\"]` and `limit = 1`, " +
+					"`results[0]` is the newest successful export and the state holds that one job. Every page is " +
+					"still read (Atlas lists oldest and newest alike, and the newest is known only once all are), but " +
+					"only the jobs kept are stored and have their export buckets read. All jobs when unset.",
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
-			"resolve_export_buckets": resolveExportBucketsAttribute(),
+			"resolve_export_buckets": resolveExportBucketsAttribute("`export_buckets`"),
 			"total_count": schema.Int64Attribute{
 				Computed: true,
 				MarkdownDescription: "Number of export jobs Atlas lists for the cluster, before the `states` " +
@@ -77,9 +68,19 @@ func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.Sch
 			},
 			"results": schema.ListNestedAttribute{
 				Computed: true,
-				MarkdownDescription: "The export jobs, newest first (by `created_at` descending, ties by `id` " +
-					"descending), each once, after `states` and `limit`. An empty list when there are none.",
+				MarkdownDescription: "The export jobs kept by `states`, newest first in the order of `order_by` " +
+					"(by default `created_at` descending, ties by `id` descending), each once, at most `limit`. An " +
+					"empty list when there are none. A job's export bucket is " +
+					"`export_buckets[job.export_bucket_id]`.",
 				NestedObject: schema.NestedAttributeObject{Attributes: exportJobAttributes()},
+			},
+			"export_buckets": schema.MapNestedAttribute{
+				Computed: true,
+				MarkdownDescription: "The export buckets of the jobs in `results`, keyed by bucket ID (a job's " +
+					"`export_bucket_id`), each once, as Atlas describes them. An empty map when " +
+					"`resolve_export_buckets` is `false`; a bucket that no longer exists is not in it (a warning names " +
+					"it), so look a job's bucket up with `lookup()` or `try()`. " + bucketsNote,
+				NestedObject: schema.NestedAttributeObject{Attributes: exportBucketAttributes()},
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -101,15 +102,18 @@ func (d *snapshotExportsDataSource) Configure(_ context.Context, req datasource.
 
 // snapshotExportsModel is the data source's configuration and state.
 type snapshotExportsModel struct {
-	ProjectID            types.String   `tfsdk:"project_id"`
-	ClusterName          types.String   `tfsdk:"cluster_name"`
-	States               types.Set      `tfsdk:"states"`
-	Limit                types.Int64    `tfsdk:"limit"`
-	ResolveExportBuckets types.Bool     `tfsdk:"resolve_export_buckets"`
-	Timeouts             timeouts.Value `tfsdk:"timeouts"`
-	TotalCount           types.Int64    `tfsdk:"total_count"`
-	// Results stays null here: the jobs are set as Terraform values built
-	// without the framework's reflection (export_job.go).
+	ProjectID            types.String                 `tfsdk:"project_id"`
+	ClusterName          types.String                 `tfsdk:"cluster_name"`
+	States               types.Set                    `tfsdk:"states"`
+	OrderBy              types.String                 `tfsdk:"order_by"`
+	Limit                types.Int64                  `tfsdk:"limit"`
+	ResolveExportBuckets types.Bool                   `tfsdk:"resolve_export_buckets"`
+	Timeouts             timeouts.Value               `tfsdk:"timeouts"`
+	TotalCount           types.Int64                  `tfsdk:"total_count"`
+	ExportBuckets        map[string]exportBucketModel `tfsdk:"export_buckets"`
+	// Results stays the configuration's null here: the jobs are set as
+	// Terraform values built without the framework's reflection
+	// (setResults).
 	Results types.List `tfsdk:"results"`
 }
 
@@ -119,7 +123,7 @@ func (d *snapshotExportsDataSource) Read(ctx context.Context, req datasource.Rea
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	states, diags := statesFilter(ctx, model.States)
+	selection, diags := newJobSelection(ctx, model.States, model.OrderBy, model.Limit)
 	resp.Diagnostics.Append(diags...)
 	ctx, cancel, diags := d.data.readContext(ctx, model.Timeouts)
 	resp.Diagnostics.Append(diags...)
@@ -137,11 +141,7 @@ func (d *snapshotExportsDataSource) Read(ctx context.Context, req datasource.Rea
 	logDebug(ctx, "listed export jobs", map[string]any{
 		"jobs": len(list.Jobs), "pages": list.Pages, "walks": list.Walks, "atlas_total_count": list.TotalCount,
 	})
-	keep := func(job *atlas.ExportJob) bool {
-		// A job without a state matches no filter.
-		return states == nil || (job.State != nil && states[*job.State])
-	}
-	kept := keptJobs(list.Jobs, keep, model.Limit.ValueInt64())
+	kept := selection.apply(list.Jobs)
 	var buckets resolvedBuckets
 	if resolveBuckets(model.ResolveExportBuckets) {
 		buckets, diags = d.data.resolveExportBuckets(ctx, projectID, kept)
@@ -151,6 +151,7 @@ func (d *snapshotExportsDataSource) Read(ctx context.Context, req datasource.Rea
 		}
 	}
 	model.TotalCount = types.Int64Value(int64(len(list.Jobs)))
+	model.ExportBuckets = buckets.models()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -158,25 +159,6 @@ func (d *snapshotExportsDataSource) Read(ctx context.Context, req datasource.Rea
 	if err := setResults(ctx, &resp.State, kept, buckets); err != nil {
 		addBugError(&resp.Diagnostics, "Unable to build the data source's state", err)
 	}
-}
-
-// keptJobs are the newest limit jobs (all when limit is 0) that keep
-// accepts, in order; jobs itself when that is all of them.
-func keptJobs(jobs []atlas.ExportJob, keep func(*atlas.ExportJob) bool, limit int64) []atlas.ExportJob {
-	kept := jobs[:0:0]
-	for i := range jobs {
-		if limit > 0 && int64(len(kept)) >= limit {
-			break
-		}
-		if keep(&jobs[i]) {
-			if len(kept) == i { // every job so far is kept: no copy (and no room to append into jobs)
-				kept = jobs[: i+1 : i+1]
-				continue
-			}
-			kept = append(kept, jobs[i])
-		}
-	}
-	return kept
 }
 
 // resultsJobTypes are the types of one job of the results, from the schema.
