@@ -59,13 +59,15 @@ func uriAttribute() schema.StringAttribute {
 	}
 }
 
-func resolveExportBucketsAttribute(filled string) schema.BoolAttribute {
+// resolveExportBucketsAttribute is resolve_export_buckets, whose description
+// names the attribute it fills in and says what it holds when false.
+func resolveExportBucketsAttribute(filled, whenFalse string) schema.BoolAttribute {
 	return schema.BoolAttribute{
 		Optional: true,
 		MarkdownDescription: "Read the export bucket of each job (one request per distinct bucket, cached for the " +
 			"provider's lifetime) to fill in " + filled + " and `uri`. Defaults to `true`. Set `false` to make no " +
 			"bucket requests, for example when the credentials lack the `" + atlas.ExportBucketRole + "` role " +
-			"that reading buckets needs; " + filled + " and `uri` are then empty. Buckets are read from " +
+			"that reading buckets needs; " + whenFalse + " Buckets are read from " +
 			"`/api/atlas/v2` with the `" + atlas.MediaTypeBuckets + "` media type whatever the provider's " +
 			"`api_version`: the older versions know only AWS buckets.",
 	}

@@ -80,7 +80,8 @@ func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.Sche
 	attributes["states"] = statesAttribute("Only with `most_recent = true`: the states the newest job is " +
 		"chosen among. Defaults to `[\"Successful\"]`.")
 	attributes["order_by"] = orderByAttribute("Only with `most_recent = true`: what newest means.")
-	attributes["resolve_export_buckets"] = resolveExportBucketsAttribute("`export_bucket`")
+	attributes["resolve_export_buckets"] = resolveExportBucketsAttribute("`export_bucket`",
+		"`export_bucket` and `uri` are then null.")
 	attributes["export_bucket"] = schema.SingleNestedAttribute{
 		Computed: true,
 		MarkdownDescription: "The export bucket the job exported to, as Atlas describes it. Null when " +

@@ -60,7 +60,8 @@ func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.Sch
 					"only the jobs kept are stored and have their export buckets read. All jobs when unset.",
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
-			"resolve_export_buckets": resolveExportBucketsAttribute("`export_buckets`"),
+			"resolve_export_buckets": resolveExportBucketsAttribute("`export_buckets`",
+				"`export_buckets` is then empty and every `uri` null."),
 			"total_count": schema.Int64Attribute{
 				Computed: true,
 				MarkdownDescription: "Number of export jobs Atlas lists for the cluster, before the `states` " +
