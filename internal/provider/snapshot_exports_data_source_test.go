@@ -266,15 +266,21 @@ func TestSnapshotExportsDataSource_statesFilter(t *testing.T) {
 	if len(ended) == 0 || len(ended) == sandbox.GeneratedJobs {
 		t.Fatalf("%d of the generated jobs failed or were cancelled; the filter would prove nothing", len(ended))
 	}
+	if ended[0].State != "Failed" || ended[0].StateReason == nil {
+		t.Fatalf("the newest ended job is not a failed one with a stateReason: %+v", ended[0])
+	}
 	successfulAddr, endedAddr := "data.atlasexports_snapshot_exports.successful", "data.atlasexports_snapshot_exports.ended"
 	accTest(t, resource.TestStep{
 		Config: providerBlock(url) +
 			namedExportsBlock("successful", sandbox.ClusterSharded, `states = ["Successful"]`) +
 			namedExportsBlock("ended", sandbox.ClusterGenerated, `states = ["Failed", "Cancelled"]`),
 		// total_count counts the jobs before the filter.
-		ConfigStateChecks: append(
+		// The newest ended job is a failed one, checked whole: its state_reason
+		// included.
+		ConfigStateChecks: append(append(
 			expectExports(successfulAddr, 2, knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectExact(shardedSuccessfulJob())})),
 			expectExports(endedAddr, sandbox.GeneratedJobs, resultsAre(ended))...),
+			statecheck.ExpectKnownValue(endedAddr, tfjsonpath.New("results").AtSliceIndex(0), knownvalue.ObjectExact(jobChecks(ended[0], createdMinute(t, ended[0]))))),
 	})
 }
 
