@@ -135,9 +135,14 @@ func (d *snapshotExportDataSource) ValidateConfig(ctx context.Context, req datas
 	default: // export_id: states and order_by would be ignored
 		for _, a := range []struct {
 			name string
-			v    interface{ IsNull() bool }
+			v    interface {
+				IsNull() bool
+				IsUnknown() bool
+			}
 		}{{"states", states}, {"order_by", orderBy}} {
-			if name := a.name; !a.v.IsNull() {
+			// An unknown value may yet be null: Terraform validates again
+			// once it is known.
+			if name := a.name; !a.v.IsNull() && !a.v.IsUnknown() {
 				resp.Diagnostics.AddAttributeError(path.Root(name), "Argument only used with most_recent",
 					name+" chooses among the jobs when most_recent = true; with export_id the job of that ID is read, "+
 						"whatever its state. Remove "+name+", or read the newest job with most_recent = true instead "+

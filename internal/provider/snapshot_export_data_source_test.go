@@ -1,10 +1,15 @@
 package provider
 
 import (
+	"context"
+	"maps"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -216,4 +221,50 @@ func TestSnapshotExportDataSource_exportIDWithMostRecentFalse(t *testing.T) {
 	expectState(t, providerBlock(url)+block(`data "atlasexports_snapshot_export" "this"`, attr("project_id", sandbox.ProjectID),
 		attr("cluster_name", sandbox.ClusterSharded), attr("export_id", "606758180d97065aabbe5b85"), "most_recent = false"),
 		expectJob(shardedSuccessfulJob(), sandbox.BucketAWS)...)
+}
+
+// The selection rules through the protocol's validation, as Terraform
+// calls it: an unknown value (from a resource not yet applied) is no error,
+// since Terraform validates again once it is known.
+func TestSnapshotExportDataSource_validateConfig(t *testing.T) {
+	t.Parallel()
+	server, schemas := configuredServer(t, "http://127.0.0.1:1")
+	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+	unknownString := tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
+	successful := tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, []tftypes.Value{str("Successful")})
+	for name, c := range map[string]struct {
+		set  map[string]tftypes.Value
+		want []string // the summaries of the errors, in order
+	}{
+		"export_id":                         {set: map[string]tftypes.Value{"export_id": str("606758180d97065aabbe5b85")}},
+		"most_recent":                       {set: map[string]tftypes.Value{"most_recent": tftypes.NewValue(tftypes.Bool, true), "states": successful}},
+		"neither":                           {want: []string{"No export job selected"}},
+		"an unknown export_id":              {set: map[string]tftypes.Value{"export_id": unknownString}},
+		"an unknown most_recent":            {set: map[string]tftypes.Value{"most_recent": tftypes.NewValue(tftypes.Bool, tftypes.UnknownValue)}},
+		"export_id and an unknown order_by": {set: map[string]tftypes.Value{"export_id": str("606758180d97065aabbe5b85"), "order_by": unknownString}},
+		"export_id, states and order_by": {
+			set:  map[string]tftypes.Value{"export_id": str("606758180d97065aabbe5b85"), "states": successful, "order_by": str("created_at")},
+			want: []string{"Argument only used with most_recent", "Argument only used with most_recent"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			set := map[string]tftypes.Value{"project_id": str(sandbox.ProjectID), "cluster_name": str(sandbox.ClusterSharded)}
+			maps.Copy(set, c.set)
+			const typeName = "atlasexports_snapshot_export"
+			resp, err := server.ValidateDataResourceConfig(context.Background(), &tfprotov6.ValidateDataResourceConfigRequest{
+				TypeName: typeName, Config: dynamicValue(t, schemas.DataSourceSchemas[typeName], set),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, d := range resp.Diagnostics {
+				got = append(got, d.Summary)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("errors %q; want %q (%v)", got, c.want, resp.Diagnostics)
+			}
+		})
+	}
 }
