@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -56,36 +55,16 @@ func (c *Client) exportBucketURL(projectID, bucketID string) string {
 	return c.baseURL.JoinPath("api", "atlas", APIVersionV2, "groups", projectID, "backup", "exportBuckets", bucketID).String()
 }
 
-// bucketCache holds the export buckets the client has read, and the ones
-// Atlas said do not exist, for the client's lifetime: a bucket's fields do
-// not change once it exports, and jobs by the thousand share a few buckets.
-// Failures that may pass (cancellations, timeouts, 5xx, 401, 403) are not
-// kept. Two reads that want the same bucket at the same moment may each ask
-// for it; the cache saves the requests of every later read.
-type bucketCache struct {
-	mu    sync.Mutex
-	known map[string]bucketAnswer
-}
-
+// bucketAnswer is what the client keeps of an export bucket it has read,
+// for its lifetime (Client.buckets): the bucket, or Atlas's word that it
+// does not exist. A bucket's fields do not change once it exports, and jobs
+// by the thousand share a few buckets. Failures that may pass
+// (cancellations, timeouts, 5xx, 401, 403) are not kept. Two reads that want
+// the same bucket at the same moment may each ask for it; the cache saves
+// the requests of every later read.
 type bucketAnswer struct {
 	bucket *ExportBucket
 	err    error // wraps ErrExportBucketNotFound; nil with a bucket
-}
-
-func (bc *bucketCache) lookup(key string) (bucketAnswer, bool) {
-	bc.mu.Lock()
-	defer bc.mu.Unlock()
-	a, ok := bc.known[key]
-	return a, ok
-}
-
-func (bc *bucketCache) store(key string, a bucketAnswer) {
-	bc.mu.Lock()
-	defer bc.mu.Unlock()
-	if bc.known == nil {
-		bc.known = map[string]bucketAnswer{}
-	}
-	bc.known[key] = a
 }
 
 // GetExportBucket reads one export bucket, or takes it from the client's
@@ -100,22 +79,26 @@ func (c *Client) GetExportBucket(ctx context.Context, projectID, bucketID string
 		return nil, fmt.Errorf("export bucket ID %q is not 24 lowercase hexadecimal characters", bucketID)
 	}
 	key := projectID + "/" + bucketID
-	if a, ok := c.buckets.lookup(key); ok {
+	c.bucketsMu.Lock()
+	a, ok := c.buckets[key]
+	c.bucketsMu.Unlock()
+	if ok {
 		return a.bucket, a.err
 	}
 	bucket, err := c.fetchExportBucket(ctx, projectID, bucketID)
 	if err == nil || errors.Is(err, ErrExportBucketNotFound) {
-		c.buckets.store(key, bucketAnswer{bucket: bucket, err: err})
+		c.bucketsMu.Lock()
+		c.buckets[key] = bucketAnswer{bucket: bucket, err: err}
+		c.bucketsMu.Unlock()
 	}
 	return bucket, err
 }
 
 func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID string) (*ExportBucket, error) {
 	var bucket ExportBucket
-	err := c.getAs(ctx, c.exportBucketURL(projectID, bucketID), MediaTypeBuckets, &bucket)
+	err := c.get(ctx, c.exportBucketURL(projectID, bucketID), MediaTypeBuckets, &bucket)
 	if err != nil {
-		var apiErr *APIError
-		if errors.As(err, &apiErr) {
+		if apiErr, ok := errors.AsType[*APIError](err); ok {
 			apiErr.forbidden = "Reading export buckets needs the " + ExportBucketRole + " role (or higher) on the " +
 				"project, and the caller's IP address may be missing from the key's API access list."
 			// Only Atlas's own word that the bucket is gone makes a
@@ -126,7 +109,7 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 				err = fmt.Errorf("%w: %w", ErrExportBucketNotFound, err)
 			}
 		}
-		return nil, fmt.Errorf("reading export bucket %s of project %s: %w", bucketID, projectID, err)
+		return nil, requestFailed(err, "reading export bucket %s of project %s", bucketID, projectID)
 	}
 	c.debug(ctx, "read an export bucket", map[string]any{"export_bucket_id": bucketID, "cloud_provider": str(bucket.CloudProvider)})
 	return &bucket, nil
@@ -147,21 +130,15 @@ type ExportBuckets struct {
 // still in flight and is returned: nothing partial is returned as whole.
 func (c *Client) GetExportBuckets(ctx context.Context, projectID string, bucketIDs []string) (*ExportBuckets, error) {
 	ids := slices.Compact(slices.Sorted(slices.Values(bucketIDs)))
-	found := make([]*ExportBucket, len(ids))
-	notFound := make([]bool, len(ids))
+	buckets := make([]*ExportBucket, len(ids)) // nil for a bucket that no longer exists
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.concurrency)
 	for i, id := range ids {
-		g.Go(func() error {
-			bucket, err := c.GetExportBucket(gctx, projectID, id)
-			switch {
-			case errors.Is(err, ErrExportBucketNotFound):
-				notFound[i] = true
-			case err != nil:
-				return err
+		g.Go(func() (err error) {
+			if buckets[i], err = c.GetExportBucket(gctx, projectID, id); errors.Is(err, ErrExportBucketNotFound) {
+				return nil
 			}
-			found[i] = bucket
-			return nil
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -169,10 +146,10 @@ func (c *Client) GetExportBuckets(ctx context.Context, projectID string, bucketI
 	}
 	result := &ExportBuckets{Found: make(map[string]*ExportBucket, len(ids))}
 	for i, id := range ids {
-		if notFound[i] {
+		if buckets[i] == nil {
 			result.NotFound = append(result.NotFound, id)
 		} else {
-			result.Found[id] = found[i]
+			result.Found[id] = buckets[i]
 		}
 	}
 	return result, nil

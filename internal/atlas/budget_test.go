@@ -112,9 +112,10 @@ func TestCheckRetry_statuses(t *testing.T) {
 		http.StatusNotFound:            {false, 8},
 		http.StatusNotImplemented:      {false, 8},
 	}
+	client := newTestClient(t, "http://127.0.0.1:1")
 	for status, tc := range cases {
 		t.Run(http.StatusText(status), func(t *testing.T) {
-			retry, err := checkRetry(context.Background(), &http.Response{StatusCode: status}, nil)
+			retry, err := client.checkRetry(context.Background(), &http.Response{StatusCode: status}, nil)
 			if retry != tc.retry || err != nil {
 				t.Errorf("checkRetry = %v, %v; want %v, nil", retry, err, tc.retry)
 			}

@@ -31,18 +31,41 @@ func (c *Client) exportsURL(projectID, clusterName, exportID string) *url.URL {
 // get sends one GET with retries and decodes the 200 answer into target
 // within the attempt, so that a body cut short is retried like a reset
 // connection, and the per-attempt timeout also bounds reading the body.
-func (c *Client) get(ctx context.Context, u *url.URL, target any) error {
-	return c.getAs(ctx, u.String(), c.mediaType, target)
+// mediaType is the version of the operation's answer.
+func (c *Client) get(ctx context.Context, rawURL, mediaType string, target any) error {
+	token, fresh, err := c.bearer(ctx)
+	if err != nil {
+		return err
+	}
+	err = c.send(ctx, rawURL, mediaType, token, target)
+	if !fresh && StatusCode(err) == http.StatusUnauthorized {
+		// Atlas no longer takes the cached service account token (revoked,
+		// or expired before its time): one more try with a new one. A 401
+		// to a token fetched for this very request is the answer.
+		c.debug(ctx, "Atlas refused the cached service account token; getting a new one", nil)
+		if token, _, err = c.serviceAccount.get(ctx, token); err != nil {
+			return err
+		}
+		err = c.send(ctx, rawURL, mediaType, token, target)
+	}
+	if apiErr, ok := errors.AsType[*APIError](err); ok && c.accessToken != "" && apiErr.StatusCode == http.StatusUnauthorized {
+		apiErr.unauthorized = "Atlas refused the access token (access_token, or MONGODB_ATLAS_ACCESS_TOKEN): it may " +
+			"have expired, since Atlas access tokens last one hour. Get a new one, or use a service account, whose " +
+			"tokens the provider renews itself."
+	}
+	return err
 }
 
-// getAs is get with the media type of another operation's version.
-func (c *Client) getAs(ctx context.Context, rawURL, mediaType string, target any) error {
+func (c *Client) send(ctx context.Context, rawURL, mediaType, bearer string, target any) error {
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return fmt.Errorf("building request: %w", err)
 	}
 	req.Header.Set("Accept", mediaType)
 	req.Header.Set("User-Agent", c.userAgent)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
 	req.SetResponseHandler(func(resp *http.Response) error {
 		if resp.StatusCode != http.StatusOK {
 			return apiErrorFromResponse(resp)
@@ -151,15 +174,8 @@ func putBodyBuffer(buf *bytes.Buffer) {
 // transient reports whether the body failed because the connection did (cut
 // short, reset or timed out) rather than because its content is wrong.
 func (e *ResponseBodyError) transient() bool {
-	if errors.Is(e.Err, io.ErrUnexpectedEOF) {
-		return true
-	}
-	var netErr net.Error
-	if errors.As(e.Err, &netErr) {
-		return true
-	}
-	var opErr *net.OpError
-	return errors.As(e.Err, &opErr)
+	_, netErr := errors.AsType[net.Error](e.Err)
+	return netErr || errors.Is(e.Err, io.ErrUnexpectedEOF)
 }
 
 // GetExportJob reads one export job.
@@ -173,13 +189,12 @@ func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, expor
 		return nil, fmt.Errorf("export ID %q is not 24 lowercase hexadecimal characters", exportID)
 	}
 	var job ExportJob
-	if err := c.get(ctx, c.exportsURL(projectID, clusterName, exportID), &job); err != nil {
-		var apiErr *APIError
-		if errors.As(err, &apiErr) {
+	if err := c.get(ctx, c.exportsURL(projectID, clusterName, exportID).String(), c.mediaType, &job); err != nil {
+		if apiErr, ok := errors.AsType[*APIError](err); ok {
 			apiErr.notFound = "The export job, its cluster or its project does not exist, or is not visible to this " +
 				"key. Check export_id (an id from atlasexports_snapshot_exports), cluster_name and project_id."
 		}
-		return nil, fmt.Errorf("reading export job %s of cluster %q in project %s: %w", exportID, clusterName, projectID, err)
+		return nil, requestFailed(err, "reading export job %s of cluster %q in project %s", exportID, clusterName, projectID)
 	}
 	return &job, nil
 }
@@ -192,8 +207,8 @@ func (c *Client) fetchPage(ctx context.Context, projectID, clusterName string, p
 	q.Set("itemsPerPage", strconv.Itoa(c.itemsPerPage))
 	u.RawQuery = q.Encode()
 	var page exportJobPage
-	if err := c.get(ctx, u, &page); err != nil {
-		return nil, fmt.Errorf("reading page %d: %w", pageNum, err)
+	if err := c.get(ctx, u.String(), c.mediaType, &page); err != nil {
+		return nil, requestFailed(err, "reading page %d", pageNum)
 	}
 	if page.Results == nil {
 		return nil, fmt.Errorf("reading page %d: %w", pageNum,

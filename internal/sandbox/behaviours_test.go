@@ -222,8 +222,9 @@ func TestServer_logsRequestsAsTheyArrive(t *testing.T) {
 		}
 		done <- err
 	}()
-	<-arrived // the digest challenge
-	<-arrived // the answer to it, which hangs
+	if challenge, answer := <-arrived, <-arrived; challenge.Auth != "none" || answer.Auth != "digest" {
+		t.Errorf("arrived with credentials %q, then %q; want none (the challenge), then digest (the answer, which hangs)", challenge.Auth, answer.Auth)
+	}
 	log := s.Requests()
 	if len(log) != 2 || log[0].Status != http.StatusUnauthorized || log[1].Status != 0 {
 		t.Errorf("while the answer hangs, the log holds %+v; want the challenge (401) and the hanging GET (status 0)", log)

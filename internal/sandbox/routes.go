@@ -25,10 +25,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	leaveKey, overKeyLimit := s.enterKey(r)
 	defer leaveKey()
 	rec := &Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Accept: r.Header.Get("Accept"),
-		UserAgent: r.Header.Get("User-Agent"), Auth: "none"}
-	if r.URL.Path == tokenPath {
-		rec.Auth = "basic"
-	}
+		UserAgent: r.Header.Get("User-Agent"), Auth: claimedAuth(r)}
 	entry := s.logArrival(*rec)
 	if s.OnArrival != nil {
 		s.OnArrival(*rec)
@@ -76,6 +73,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.authenticate(sw, r, rec) {
 		return
 	}
+	updateLog() // the credentials are known before any fault holds the answer
 	if overKeyLimit {
 		s.answerRateLimited(sw)
 		return

@@ -26,12 +26,13 @@ const (
 )
 
 // Request is what the sandbox saw of one request, for tests to assert on.
-// It is logged as it arrives; Auth, Authenticated and Status are filled in
-// as the sandbox learns them.
+// It is logged as it arrives; Authenticated and Status are filled in as the
+// sandbox learns them.
 type Request struct {
 	Method, Path, RawQuery string
 	Accept, UserAgent      string
-	// Auth is "none", "digest", "bearer" or "basic" (the token endpoint).
+	// Auth is the kind of credentials the request carries: "none",
+	// "digest", "bearer" or "basic" (the token endpoint).
 	Auth string
 	// Authenticated is true when the credentials were verified.
 	Authenticated bool
