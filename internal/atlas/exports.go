@@ -1,7 +1,6 @@
 package atlas
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -79,12 +77,7 @@ func (c *Client) send(ctx context.Context, rawURL, mediaType, bearer string, tar
 
 // decodeBody decodes a JSON body into target and closes it. It checks the
 // content type first, since a proxy's HTML page can come with status 200.
-//
-// The body is read whole into a recycled buffer sized by Content-Length and
-// decoded in one pass. json.Decoder would hold the whole page as well, but
-// in a buffer that doubles its way up from 512 bytes, leaving every buffer it
-// outgrew behind as garbage: the largest part of a long read's peak heap
-// (BENCHMARKS.md, "Changes these measurements justified").
+// The body is read whole, so that an error can quote its start.
 func decodeBody(resp *http.Response, target any) error {
 	defer resp.Body.Close()
 	contentType := resp.Header.Get("Content-Type")
@@ -98,78 +91,23 @@ func decodeBody(resp *http.Response, target any) error {
 		n, _ := io.ReadFull(resp.Body, head)
 		return fail(head[:n], fmt.Errorf("content type %q is not JSON", contentType))
 	}
-	buf := getBodyBuffer(resp.ContentLength)
-	defer putBodyBuffer(buf)
 	// A body beyond maxBody is far larger than a full page of jobs, whatever
 	// sends it, and must not fill the memory of a plan.
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return fail(buf.Bytes(), err)
+		return fail(body, err)
 	}
-	if n > maxBody {
-		return fail(buf.Bytes(), fmt.Errorf("the body is larger than %d MiB", maxBody>>20))
+	if len(body) > maxBody {
+		return fail(body, fmt.Errorf("the body is larger than %d MiB", maxBody>>20))
 	}
-	if err := json.Unmarshal(buf.Bytes(), target); err != nil {
-		// Decode the bad body again the streaming way, for its error only:
-		// json.Decoder tells a document cut short (io.ErrUnexpectedEOF, a
-		// network failure worth a retry) from one that is wrong, and says
-		// what follows a complete document; Unmarshal does neither.
-		if streamErr := decodeStream(bytes.NewReader(buf.Bytes()), target); streamErr != nil {
-			err = streamErr
-		}
-		return fail(buf.Bytes(), err)
+	if err := json.Unmarshal(body, target); err != nil {
+		return fail(body, err)
 	}
 	return nil
 }
 
-// decodeStream decodes the one JSON document r holds into target.
-func decodeStream(r io.Reader, target any) error {
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(target); err != nil {
-		return err
-	}
-	// Trailing garbage after the document means the body is not what Atlas
-	// sends; trailing whitespace is fine.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err == nil {
-			err = errors.New("unexpected data after the JSON document")
-		}
-		return err
-	}
-	return nil
-}
-
-// Bounds of the body buffers: a Content-Length above maxPresizedBody is not
-// trusted to size a buffer up front, and a buffer that grew above
-// maxPooledBody (many times a full page of jobs) is left to the garbage
-// collector rather than kept for the provider's lifetime.
-const (
-	maxBody         = 64 << 20
-	maxPresizedBody = 16 << 20
-	maxPooledBody   = 4 << 20
-)
-
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func getBodyBuffer(contentLength int64) *bytes.Buffer {
-	buf, ok := bodyBuffers.Get().(*bytes.Buffer)
-	if !ok {
-		buf = new(bytes.Buffer)
-	}
-	if contentLength > 0 && contentLength <= maxPresizedBody {
-		// ReadFrom wants MinRead bytes of room to see the end of the body.
-		buf.Grow(int(contentLength) + bytes.MinRead)
-	}
-	return buf
-}
-
-func putBodyBuffer(buf *bytes.Buffer) {
-	if buf.Cap() > maxPooledBody {
-		return
-	}
-	buf.Reset()
-	bodyBuffers.Put(buf)
-}
+// maxBody bounds the body of an answer.
+const maxBody = 64 << 20
 
 // transient reports whether the body failed because the connection did (cut
 // short, reset or timed out) rather than because its content is wrong.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"regexp"
+	"slices"
 	"sync"
 )
 
@@ -33,10 +33,6 @@ const maxWalks = 3
 // cluster lists thousands at most; the bound leaves two orders of magnitude
 // of room while keeping a runaway list to a few hundred megabytes.
 const maxListJobs = 200_000
-
-// maxPresizedJobs bounds what the first page's totalCount may make the walk
-// allocate up front.
-const maxPresizedJobs = 100_000
 
 // Errors of ListExportJobs, for errors.Is; the provider adds advice to each.
 var (
@@ -78,24 +74,23 @@ func (c *Client) ListExportJobs(ctx context.Context, projectID, clusterName stri
 	fail := func(err error) (*ExportJobList, error) {
 		return nil, fmt.Errorf("listing export jobs of cluster %q in project %s: %w", clusterName, projectID, err)
 	}
-	var repeated *repeatedPage
+	repeatedBefore := false
 	for walk := 1; walk <= maxWalks; walk++ {
 		w, err := c.walk(ctx, projectID, clusterName)
 		if err != nil {
 			return fail(err)
 		}
 		switch {
-		case w.repeat != nil && repeated != nil:
+		case w.repeat > 0 && repeatedBefore:
 			// Once could be jobs created exactly a page's worth at a time
 			// between two requests; twice in a row is a server (or proxy)
 			// that does not page.
-			return fail(fmt.Errorf("%w: Atlas answered pageNum %d with the jobs of page %d, in two reads of the list: "+
-				"a proxy or cache between the provider and Atlas may be ignoring the query string",
-				ErrPageNumIgnored, w.repeat.page, w.repeat.of))
-		case w.repeat != nil:
-			repeated = w.repeat
-			c.warn(ctx, "a page came back with exactly the jobs of an earlier page; reading the list again",
-				map[string]any{"walk": walk, "page": w.repeat.page, "same_as_page": w.repeat.of})
+			return fail(fmt.Errorf("%w: Atlas answered pageNum %d with the jobs of page 1, in two reads of the list: "+
+				"a proxy or cache between the provider and Atlas may be ignoring the query string", ErrPageNumIgnored, w.repeat))
+		case w.repeat > 0:
+			repeatedBefore = true
+			c.warn(ctx, "a page came back with exactly the jobs of page 1; reading the list again",
+				map[string]any{"walk": walk, "page": w.repeat})
 		case w.drift != "":
 			c.warn(ctx, "export jobs changed while they were being paged; reading them again",
 				map[string]any{"walk": walk, "reason": w.drift})
@@ -111,17 +106,15 @@ type walkResult struct {
 	jobs       []ExportJob
 	totalCount int // the first page's estimate, -1 when it had none
 	pages      int
-	// Why the walk is not a consistent list; both empty when it is.
+	firstPage  int // the jobs of page 1, first in jobs
+	// Why the walk is not a consistent list: a change it saw, or the page
+	// that came back with exactly page 1's jobs; empty and 0 when it is.
 	drift  string
-	repeat *repeatedPage
+	repeat int
 }
 
-// repeatedPage notes that page came back with exactly the jobs of page of.
-type repeatedPage struct{ page, of int }
-
-// pageFetch is one page requested ahead of the walk.
-type pageFetch struct {
-	done chan struct{}
+// fetched is a page read ahead of the walk.
+type fetched struct {
 	page *exportJobPage
 	err  error
 }
@@ -140,28 +133,26 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 		cancel()
 		wg.Wait()
 	}()
-	fetches := map[int]*pageFetch{}
+	fetches := map[int]chan fetched{}
 	requested := 0
 	request := func(n int) {
-		f := &pageFetch{done: make(chan struct{})}
-		fetches[n] = f
+		done := make(chan fetched, 1)
+		fetches[n] = done
 		wg.Go(func() {
-			defer close(f.done)
-			f.page, f.err = c.fetchPage(ctx, projectID, clusterName, n)
+			page, err := c.fetchPage(ctx, projectID, clusterName, n)
+			done <- fetched{page, err}
 		})
 	}
 	receive := func(n int) (*exportJobPage, error) {
-		f := fetches[n]
-		<-f.done
+		f := <-fetches[n]
 		delete(fetches, n)
 		return f.page, f.err
 	}
 
 	maxPages := c.maxListJobs/c.itemsPerPage + 1
 	w := &walkResult{totalCount: -1}
-	var seen map[string]struct{}
-	pageOf := map[uint64]int{} // fingerprint of a page's ids -> its number
-	predicted := 1             // the last page the estimates reach
+	seen := map[string]struct{}{}
+	predicted := 1 // the last page the estimates reach
 	for n := 1; ; n++ {
 		for requested < n || (requested < min(predicted, maxPages) && requested < n+c.concurrency-1) {
 			requested++
@@ -171,20 +162,11 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 		if err != nil {
 			return nil, err
 		}
-		if n == 1 {
-			if page.TotalCount != nil {
-				w.totalCount = *page.TotalCount
-			}
-			// One allocation for the list when the estimate is right, instead
-			// of the copies append makes on the way (BENCHMARKS.md, "Changes
-			// these measurements justified"). The estimate comes from the
-			// server, so it sizes nothing beyond a bound.
-			presize := min(max(w.totalCount, len(*page.Results)), maxPresizedJobs)
-			seen = make(map[string]struct{}, presize)
-			w.jobs = make([]ExportJob, 0, presize)
+		if n == 1 && page.TotalCount != nil {
+			w.totalCount = *page.TotalCount
 		}
 		w.pages++
-		if w.add(seen, pageOf, n, page); w.drift != "" || w.repeat != nil {
+		if w.add(seen, n, *page.Results); w.drift != "" || w.repeat > 0 {
 			return w, nil
 		}
 		if len(*page.Results) < c.itemsPerPage {
@@ -197,15 +179,10 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 		}
 		// Each page's estimate may reach further than the first's; one that
 		// falls short stops nothing, since only a short page ends the list.
+		// An estimate that fills its last page exactly needs the page after
+		// it to see the end: asking for it with the others saves a round trip.
 		if page.TotalCount != nil && *page.TotalCount > 0 {
-			reach := (*page.TotalCount + c.itemsPerPage - 1) / c.itemsPerPage
-			// An estimate that fills its last page exactly needs the page
-			// after it to see the end; asking for it with the others
-			// saves a round trip.
-			if *page.TotalCount%c.itemsPerPage == 0 {
-				reach++
-			}
-			predicted = max(predicted, reach)
+			predicted = max(predicted, *page.TotalCount/c.itemsPerPage+1)
 		}
 	}
 }
@@ -235,42 +212,30 @@ func (w *walkResult) checkPastEnd(end, requested int, receive func(int) (*export
 }
 
 // add appends page n's jobs, or notes why the walk cannot be kept: a job
-// seen on an earlier page, or a page that repeats an earlier one job for job.
-func (w *walkResult) add(seen map[string]struct{}, pageOf map[uint64]int, n int, page *exportJobPage) {
-	results := *page.Results
-	if len(results) == 0 {
-		return
-	}
-	fingerprint := fnv.New64a()
+// seen before (jobs created or removed while the pages are read shift them
+// across page boundaries), or a later page with exactly page 1's jobs, which
+// is what a cache in front of Atlas that ignores the query string answers
+// to every pageNum.
+func (w *walkResult) add(seen map[string]struct{}, n int, results []ExportJob) {
 	repeats := 0
 	for i := range results {
-		id := str(results[i].ID)
-		fingerprint.Write([]byte(id))
-		fingerprint.Write([]byte{0})
-		if _, dup := seen[id]; dup && id != "" {
-			repeats++
+		if id := str(results[i].ID); id != "" {
+			if _, dup := seen[id]; dup {
+				repeats++
+			}
+			seen[id] = struct{}{}
 		}
 	}
-	sum := fingerprint.Sum64()
-	if of, ok := pageOf[sum]; ok && repeats == len(results) {
-		w.repeat = &repeatedPage{page: n, of: of}
-		return
-	}
-	if repeats > 0 {
-		w.drift = fmt.Sprintf("page %d repeats %d jobs of earlier pages", n, repeats)
-		return
-	}
-	pageOf[sum] = n
-	for i := range results {
-		id := str(results[i].ID)
-		if id == "" {
-			continue
+	switch {
+	case repeats == 0:
+		if n == 1 {
+			w.firstPage = len(results)
 		}
-		if _, dup := seen[id]; dup {
-			w.drift = fmt.Sprintf("job %s appears twice on page %d", id, n)
-			return
-		}
-		seen[id] = struct{}{}
+		w.jobs = append(w.jobs, results...)
+	case repeats == len(results) && len(results) == w.firstPage &&
+		slices.EqualFunc(results, w.jobs[:w.firstPage], func(a, b ExportJob) bool { return str(a.ID) == str(b.ID) }):
+		w.repeat = n
+	default:
+		w.drift = fmt.Sprintf("page %d repeats %d jobs", n, repeats)
 	}
-	w.jobs = append(w.jobs, results...)
 }
