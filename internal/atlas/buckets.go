@@ -55,16 +55,21 @@ func (c *Client) exportBucketURL(projectID, bucketID string) string {
 	return c.baseURL.JoinPath("api", "atlas", APIVersionV2, "groups", projectID, "backup", "exportBuckets", bucketID).String()
 }
 
-// bucketAnswer is what the client keeps of an export bucket it has read,
-// for its lifetime (Client.buckets): the bucket, or Atlas's word that it
-// does not exist. A bucket's fields do not change once it exports, and jobs
-// by the thousand share a few buckets. Failures that may pass
-// (cancellations, timeouts, 5xx, 401, 403) are not kept. Two reads that want
-// the same bucket at the same moment may each ask for it; the cache saves
-// the requests of every later read.
-type bucketAnswer struct {
+// bucketRead is one read of an export bucket, which the client keeps for its
+// lifetime (Client.buckets): in flight until done is closed, then its
+// answer. A bucket's fields do not change once it exports, and jobs by the
+// thousand share a few buckets: reads of one bucket at the same moment (the
+// data sources of one plan) share one request, and later reads take its
+// answer. Failures that may pass (timeouts, 5xx, 401, 403) are not kept: the
+// reads waiting for one get it, later reads ask again.
+type bucketRead struct {
+	done   chan struct{}
 	bucket *ExportBucket
-	err    error // wraps ErrExportBucketNotFound; nil with a bucket
+	err    error // wraps ErrExportBucketNotFound for a bucket that does not exist
+	// abandoned is set when the read failed because its caller gave up
+	// (its context ended), which says nothing of the bucket: the callers
+	// waiting for it ask again.
+	abandoned bool
 }
 
 // GetExportBucket reads one export bucket, or takes it from the client's
@@ -79,19 +84,37 @@ func (c *Client) GetExportBucket(ctx context.Context, projectID, bucketID string
 		return nil, fmt.Errorf("export bucket ID %q is not 24 lowercase hexadecimal characters", bucketID)
 	}
 	key := projectID + "/" + bucketID
-	c.bucketsMu.Lock()
-	a, ok := c.buckets[key]
-	c.bucketsMu.Unlock()
-	if ok {
-		return a.bucket, a.err
-	}
-	bucket, err := c.fetchExportBucket(ctx, projectID, bucketID)
-	if err == nil || errors.Is(err, ErrExportBucketNotFound) {
+	for {
 		c.bucketsMu.Lock()
-		c.buckets[key] = bucketAnswer{bucket: bucket, err: err}
+		read, inFlightOrDone := c.buckets[key]
+		if !inFlightOrDone {
+			read = &bucketRead{done: make(chan struct{})}
+			c.buckets[key] = read
+		}
 		c.bucketsMu.Unlock()
+		if !inFlightOrDone {
+			// The request runs under this caller's context alone, within its
+			// own retries: another caller's deadline never ends it.
+			read.bucket, read.err = c.fetchExportBucket(ctx, projectID, bucketID)
+			read.abandoned = read.err != nil && ctx.Err() != nil
+			if read.err != nil && !errors.Is(read.err, ErrExportBucketNotFound) {
+				c.bucketsMu.Lock()
+				delete(c.buckets, key)
+				c.bucketsMu.Unlock()
+			}
+			close(read.done)
+			return read.bucket, read.err
+		}
+		c.debug(ctx, "waiting for the read of an export bucket in flight", map[string]any{"export_bucket_id": bucketID})
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("reading export bucket %s of project %s: %w", bucketID, projectID, ctx.Err())
+		case <-read.done:
+		}
+		if !read.abandoned {
+			return read.bucket, read.err
+		}
 	}
-	return bucket, err
 }
 
 func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID string) (*ExportBucket, error) {

@@ -107,10 +107,10 @@ type Client struct {
 	// Without a key pair, one of these gives the bearer token (auth.go).
 	accessToken    string
 	serviceAccount *serviceAccount
-	// buckets (projectID/bucketID) is client-wide: every read of the
+	// buckets (by projectID/bucketID) is client-wide: every read of the
 	// provider shares it.
 	bucketsMu sync.Mutex
-	buckets   map[string]bucketAnswer
+	buckets   map[string]*bucketRead
 }
 
 // ErrNoCredentials is returned by New when no complete kind of credentials
@@ -178,7 +178,7 @@ func New(cfg Config) (*Client, error) {
 		budget:         budget,
 		logger:         cfg.Logger,
 		accessToken:    cfg.AccessToken,
-		buckets:        map[string]bucketAnswer{},
+		buckets:        map[string]*bucketRead{},
 	}
 	if cfg.APIVersion == APIVersionV1 {
 		c.mediaType = MediaTypeV1

@@ -138,14 +138,11 @@ func TestExportBucket_singleJob(t *testing.T) {
 
 // Every read of one provider process shares the bucket reads: two data
 // sources over 3,000 jobs that cycle through three buckets read each bucket
-// once per process, however many reads the process makes. The second read
-// waits for the first (depends_on): two reads that want a bucket at the
-// same moment may each ask for it.
+// once per process, however many reads the process makes.
 func TestExportBucket_readOncePerProcess(t *testing.T) {
 	t.Parallel()
 	sbx, url := startSandbox(t)
-	expectState(t, providerBlock(url)+namedExportsBlock("a", sandbox.ClusterGenerated)+
-		namedExportsBlock("b", sandbox.ClusterGenerated, "depends_on = [data.atlasexports_snapshot_exports.a]"),
+	expectState(t, providerBlock(url)+namedExportsBlock("a", sandbox.ClusterGenerated)+namedExportsBlock("b", sandbox.ClusterGenerated),
 		statecheck.ExpectKnownValue("data.atlasexports_snapshot_exports.a", tfjsonpath.New("results").AtSliceIndex(2).AtMapKey("export_bucket").AtMapKey("id"),
 			knownvalue.StringExact(generatedJobs()[2].ExportBucketID)))
 	reads := firstPages(sbx, sandbox.ClusterGenerated)
