@@ -74,7 +74,7 @@ func (e *APIError) Hint() string {
 			return e.unauthorized
 		}
 		return "Check the API key pair or service account: the public_key/private_key (or client_id/client_secret) " +
-			"provider attributes, or the MONGODB_ATLAS_PUBLIC_KEY/MONGODB_ATLAS_PRIVATE_KEY " +
+			"provider attributes, or the MONGODB_ATLAS_PUBLIC_API_KEY/MONGODB_ATLAS_PRIVATE_API_KEY " +
 			"(MONGODB_ATLAS_CLIENT_ID/MONGODB_ATLAS_CLIENT_SECRET) environment variables they fall back to. " +
 			"Make sure the key belongs to the organization of this project and has not been deleted or expired."
 	case http.StatusForbidden:
