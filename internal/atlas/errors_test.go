@@ -45,7 +45,7 @@ func TestListExportJobs_errorEnvelope(t *testing.T) {
 		"401 unknown public key": {
 			publicKey:  "nosuchky",
 			wantStatus: http.StatusUnauthorized, wantCode: "USER_UNAUTHORIZED", wantDetail: "Current user is not authorized to perform this action.",
-			wantAttempts: 1, wantHint: []string{"API key pair", "MONGODB_ATLAS_PUBLIC_KEY"},
+			wantAttempts: 1, wantHint: []string{"API key pair", "MONGODB_ATLAS_PUBLIC_API_KEY"},
 		},
 		"403 forbidden": {
 			fault:      &sandbox.Fault{Status: http.StatusForbidden},
