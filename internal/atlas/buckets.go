@@ -122,8 +122,10 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 	err := c.get(ctx, c.exportBucketURL(projectID, bucketID), MediaTypeBuckets, &bucket)
 	if err != nil {
 		if apiErr, ok := errors.AsType[*APIError](err); ok {
-			apiErr.forbidden = "Reading export buckets needs the " + ExportBucketRole + " role (or higher) on the " +
-				"project, and the caller's IP address may be missing from the key's API access list."
+			if apiErr.StatusCode == http.StatusForbidden {
+				apiErr.hint = "Reading export buckets needs the " + ExportBucketRole + " role (or higher) on the " +
+					"project, and the caller's IP address may be missing from the key's API access list."
+			}
 			// Only Atlas's own word that the bucket is gone makes a
 			// deleted bucket (a warning, and null for its jobs): a missing
 			// project, or a 404 without Atlas's envelope (a gateway, a

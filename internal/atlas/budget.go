@@ -8,34 +8,26 @@ import (
 	"sync"
 )
 
-// A Client has one request budget, shared by every read that goes through
-// it: Terraform runs many reads of one provider configuration at once, and
-// Atlas limits a key (or service account) as a whole, not a read. The
-// budget sits at the bottom of the transport stack, below digest, so that
-// every HTTP request the client sends is counted once, whatever sends it:
-// pages, single jobs, export buckets, digest challenges and the service
-// account's token request. Nothing above it holds a slot while asking for
-// another (digest closes the challenge's answer before it answers it, and
-// the token is fetched before the attempts of the request that needs it),
-// so slots are never acquired in a nested way.
-//
-// Atlas's RateLimit-Limit and RateLimit-Remaining headers are not used:
-// BENCHMARKS.md says why.
+// A Client has one request budget, shared by every read: Terraform runs many
+// reads of one provider configuration at once, and Atlas limits a key (or
+// service account) as a whole. It sits at the bottom of the transport stack,
+// below digest, so every HTTP request is counted once: pages, jobs, buckets,
+// digest challenges, the token request. Nothing holds a slot while asking
+// for another (digest closes the challenge's answer before answering it; the
+// token is fetched before the attempts that need it). Atlas's RateLimit-*
+// headers are not used: BENCHMARKS.md says why.
 
-// budgetTransport takes a slot of the budget for each request, from before
-// it is sent until its response body is closed (reading the body is part of
-// the request: Atlas is still sending it), and tells the budget how Atlas
-// answered.
+// budgetTransport holds a slot for each request until its response body is
+// closed (Atlas is still sending it), and tells the budget how Atlas answered.
 type budgetTransport struct {
 	next   http.RoundTripper
 	budget *requestBudget
 }
 
 func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	// The wait for a slot honours the request's context: a read that is
-	// cancelled, or whose attempt times out, stops waiting. The wait is part
-	// of the attempt (request_timeout), so a request that cannot even start
-	// within it is retried like one Atlas did not answer in time.
+	// The wait is part of the attempt (request_timeout) and ends with the
+	// request's context: a request that cannot start in time is retried
+	// like one Atlas did not answer in time.
 	if err := t.budget.acquire(req.Context()); err != nil {
 		if req.Body != nil {
 			req.Body.Close() // a RoundTripper closes the body, even on errors
@@ -66,11 +58,10 @@ func (b *budgetedBody) Close() error {
 }
 
 // requestBudget bounds the requests in flight. A 429 halves the bound at
-// once: new requests wait while as many are in flight as the lowered bound
-// allows, even though slots were idle before it. The bound grows back by one
-// per round of successful answers: Atlas's rate limits are token buckets,
-// and hammering an empty bucket with every request in flight retrying only
-// earns more 429s.
+// once (new requests wait while the lowered bound is reached, idle slots or
+// not), and it grows back by one per round of successful answers: Atlas's
+// rate limits are token buckets, and hammering an empty one only earns more
+// 429s.
 type requestBudget struct {
 	mu        sync.Mutex
 	max       int
@@ -124,11 +115,10 @@ func (b *requestBudget) wakeLocked() {
 	b.freed = make(chan struct{})
 }
 
-// observe notes an answer: 429 halves the bound, anything else that is not
-// a server failure counts towards growing it back, by one after as many
-// successes as it currently allows (additive increase, once per "round"),
-// so that the successes of requests already in flight do not undo a halving
-// at once.
+// observe notes an answer: 429 halves the bound; any other answer but a
+// server failure counts towards growing it back by one after as many
+// successes as it allows (once per "round"), so that the requests already in
+// flight do not undo a halving at once.
 func (b *requestBudget) observe(status int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -131,16 +131,10 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("unsupported API version %q: use %q or %q", cfg.APIVersion, APIVersionV2, APIVersionV1)
 	}
 	keyPair, serviceAccount := cfg.PublicKey != "" && cfg.PrivateKey != "", cfg.ClientID != "" && cfg.ClientSecret != ""
-	kinds := 0
-	for _, set := range []bool{keyPair, serviceAccount, cfg.AccessToken != ""} {
-		if set {
-			kinds++
-		}
-	}
-	switch {
-	case kinds == 0:
+	switch token := cfg.AccessToken != ""; {
+	case !keyPair && !serviceAccount && !token:
 		return nil, ErrNoCredentials
-	case kinds > 1:
+	case keyPair && serviceAccount, keyPair && token, serviceAccount && token:
 		return nil, errors.New("more than one kind of Atlas credentials: give one of a key pair, a service account or an access token")
 	}
 	if cfg.RequestTimeout <= 0 {
@@ -273,9 +267,7 @@ var errRedirectRefused = errors.New("refusing to follow a redirect")
 
 // newRetryClient sends requests through transport with the retry policy:
 // at most cfg.MaxRetries retries, each attempt within cfg.RequestTimeout, its
-// body included. retryablehttp closes the idle connections of the pool after
-// a request that finally fails (a 404, say); reads in flight keep theirs,
-// and the next request dials again.
+// body included.
 func (c *Client) newRetryClient(transport http.RoundTripper, cfg Config) *retryablehttp.Client {
 	return &retryablehttp.Client{
 		HTTPClient:      &http.Client{Transport: transport, Timeout: cfg.RequestTimeout, CheckRedirect: c.checkRedirect},
@@ -380,6 +372,8 @@ func finalError(resp *http.Response, err error, attempts int) (*http.Response, e
 	return nil, err
 }
 
+// logAttempt and logResponse are retryablehttp's hooks: every attempt and
+// answer at debug level, a retry as a warning.
 func (c *Client) logAttempt(_ retryablehttp.Logger, req *http.Request, retry int) {
 	if c.logger == nil {
 		return

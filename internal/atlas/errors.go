@@ -32,15 +32,9 @@ type APIError struct {
 	BodySnippet string
 	// Attempts is the number of attempts made, retries included.
 	Attempts int
-	// notFound is the advice for a 404, when the operation knows better
-	// than "project or cluster".
-	notFound string
-	// forbidden is the advice for a 403, when the operation needs another
-	// role than the export job operations.
-	forbidden string
-	// unauthorized is the advice for a 401, when the credentials know
-	// better than a key pair or service account (an access token).
-	unauthorized string
+	// hint replaces the advice for the status where the operation (or the
+	// kind of credentials) knows better.
+	hint string
 }
 
 func (e *APIError) Error() string {
@@ -68,25 +62,19 @@ func (e *APIError) Error() string {
 // Hint says what a user can do about the error, or "" when there is nothing
 // specific to say.
 func (e *APIError) Hint() string {
+	if e.hint != "" {
+		return e.hint
+	}
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
-		if e.unauthorized != "" {
-			return e.unauthorized
-		}
 		return "Check the API key pair or service account: the public_key/private_key (or client_id/client_secret) " +
 			"provider attributes, or the MONGODB_ATLAS_PUBLIC_API_KEY/MONGODB_ATLAS_PRIVATE_API_KEY " +
 			"(MONGODB_ATLAS_CLIENT_ID/MONGODB_ATLAS_CLIENT_SECRET) environment variables they fall back to. " +
 			"Make sure the key belongs to the organization of this project and has not been deleted or expired."
 	case http.StatusForbidden:
-		if e.forbidden != "" {
-			return e.forbidden
-		}
 		return "The key needs the Project Backup Manager role (or higher) on this project, and the caller's IP " +
 			"address may be missing from the key's API access list."
 	case http.StatusNotFound:
-		if e.notFound != "" {
-			return e.notFound
-		}
 		return "The project or cluster does not exist, or is not visible to this key. Check project_id and " +
 			"cluster_name, and that the key has access to the project."
 	case http.StatusTooManyRequests:

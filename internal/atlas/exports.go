@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -47,7 +46,7 @@ func (c *Client) get(ctx context.Context, rawURL, mediaType string, target any) 
 		err = c.send(ctx, rawURL, mediaType, token, target)
 	}
 	if apiErr, ok := errors.AsType[*APIError](err); ok && c.accessToken != "" && apiErr.StatusCode == http.StatusUnauthorized {
-		apiErr.unauthorized = "Atlas refused the access token (access_token, or MONGODB_ATLAS_ACCESS_TOKEN): it may " +
+		apiErr.hint = "Atlas refused the access token (access_token, or MONGODB_ATLAS_ACCESS_TOKEN): it may " +
 			"have expired, since Atlas access tokens last one hour. Get a new one, or use a service account, whose " +
 			"tokens the provider renews itself."
 	}
@@ -128,8 +127,8 @@ func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, expor
 	}
 	var job ExportJob
 	if err := c.get(ctx, c.exportsURL(projectID, clusterName, exportID).String(), c.mediaType, &job); err != nil {
-		if apiErr, ok := errors.AsType[*APIError](err); ok {
-			apiErr.notFound = "The export job, its cluster or its project does not exist, or is not visible to this " +
+		if apiErr, ok := errors.AsType[*APIError](err); ok && apiErr.StatusCode == http.StatusNotFound {
+			apiErr.hint = "The export job, its cluster or its project does not exist, or is not visible to this " +
 				"key. Check export_id (an id from atlasexports_snapshot_exports), cluster_name and project_id."
 		}
 		return nil, requestFailed(err, "reading export job %s of cluster %q in project %s", exportID, clusterName, projectID)
@@ -140,10 +139,7 @@ func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, expor
 // fetchPage reads one page of the list operation.
 func (c *Client) fetchPage(ctx context.Context, projectID, clusterName string, pageNum int) (*exportJobPage, error) {
 	u := c.exportsURL(projectID, clusterName, "")
-	q := url.Values{}
-	q.Set("pageNum", strconv.Itoa(pageNum))
-	q.Set("itemsPerPage", strconv.Itoa(c.itemsPerPage))
-	u.RawQuery = q.Encode()
+	u.RawQuery = fmt.Sprintf("itemsPerPage=%d&pageNum=%d", c.itemsPerPage, pageNum)
 	var page exportJobPage
 	if err := c.get(ctx, u.String(), c.mediaType, &page); err != nil {
 		return nil, requestFailed(err, "reading page %d", pageNum)

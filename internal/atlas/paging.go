@@ -25,27 +25,22 @@ const MaxClusterNameLength = 64
 // is being paged.
 const maxWalks = 3
 
-// maxListJobs bounds the jobs one list may hold. totalCount sizes nothing
-// beyond it, and a walk that would have to read past it fails rather than
-// growing without end: a server (or a proxy) that answers every page with
-// new jobs would otherwise keep a read going until its time limit, and its
-// memory growing with it. Export jobs are kept per snapshot export and a
-// cluster lists thousands at most; the bound leaves two orders of magnitude
-// of room while keeping a runaway list to a few hundred megabytes.
+// maxListJobs bounds the jobs one list may hold: a server (or a proxy) that
+// answered every page with new jobs would otherwise keep a read, and its
+// memory, growing until its time limit. A cluster lists thousands of export
+// jobs at most; the bound leaves two orders of magnitude of room.
 const maxListJobs = 200_000
 
 // Errors of ListExportJobs, for errors.Is; the provider adds advice to each.
 var (
-	// ErrInconsistentList is returned when every walk over the pages saw jobs
-	// being created or removed, so no consistent list could be read.
+	// ErrInconsistentList: every walk over the pages saw jobs being created
+	// or removed, so no consistent list could be read.
 	ErrInconsistentList = errors.New("the export jobs kept changing while they were being read")
-	// ErrPageNumIgnored is returned when two walks each got, for a later
-	// pageNum, exactly the jobs of an earlier page: something between the
-	// provider and Atlas (a caching proxy, most likely) answers without
-	// looking at the query string.
+	// ErrPageNumIgnored: two walks each got page 1's jobs for a later
+	// pageNum; something between the provider and Atlas (a caching proxy,
+	// most likely) answers without looking at the query string.
 	ErrPageNumIgnored = errors.New("the server answered different pageNum values with the same page")
-	// ErrListTooLong is returned when the pages keep coming back full past
-	// the largest list the client reads.
+	// ErrListTooLong: the pages keep coming back full past maxListJobs.
 	ErrListTooLong = errors.New("the list of export jobs does not end")
 )
 
@@ -60,13 +55,13 @@ func validatePath(projectID, clusterName string) error {
 	return nil
 }
 
-// ListExportJobs reads every export job of a cluster: every page, newest
-// first, each job once. Pages are read concurrently as far as Atlas's
-// totalCount estimate reaches, then one by one while they come back full; a
-// short or empty page ends the list. The estimate only schedules requests:
-// the ids are the evidence. A walk that sees a job twice (or jobs after the
-// page that ended the list) is discarded and the list read again, so the
-// result is always one consistent list.
+// ListExportJobs reads every export job of a cluster, each once, newest
+// first. Pages are read concurrently as far as Atlas's totalCount estimate
+// reaches, then while they come back full; a short or empty page ends the
+// list. The estimate only schedules requests: the ids are the evidence. A
+// walk that sees a job twice (or jobs after the page that ended the list) is
+// discarded and the list read again. README.md, "Consistent lists", says
+// what this guarantees.
 func (c *Client) ListExportJobs(ctx context.Context, projectID, clusterName string) (*ExportJobList, error) {
 	if err := validatePath(projectID, clusterName); err != nil {
 		return nil, err
@@ -119,16 +114,14 @@ type fetched struct {
 	err  error
 }
 
-// walk reads the pages once, in order. Up to c.concurrency pages are in
-// flight at a time, ahead of the page being looked at, as far as the largest
-// estimate seen so far reaches; past it, one at a time. The walk stops at
-// the first page that proves the list is not one list (or not paged at all),
-// so that a discarded walk costs no more than the pages in flight.
+// walk reads the pages once, in order, with up to c.concurrency in flight
+// ahead of the page being looked at as far as the largest estimate seen
+// reaches, one at a time past it. It stops at the first page that proves the
+// list is not one list, so a discarded walk costs only the pages in flight.
 func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walkResult, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	// Pages still in flight when the walk ends are of no use: stop them,
-	// and leave no goroutine behind.
+	// Pages still in flight when the walk ends are of no use: stop them.
 	defer func() {
 		cancel()
 		wg.Wait()
@@ -177,10 +170,10 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 				"%d jobs of one cluster; a server or proxy that answers every page with new jobs does this too",
 				ErrListTooLong, n, c.itemsPerPage, c.maxListJobs)
 		}
-		// Each page's estimate may reach further than the first's; one that
-		// falls short stops nothing, since only a short page ends the list.
-		// An estimate that fills its last page exactly needs the page after
-		// it to see the end: asking for it with the others saves a round trip.
+		// Each page's estimate may reach further than the first's (one that
+		// falls short stops nothing). The page after the last the estimate
+		// fills is asked for with the others, to see the end a round trip
+		// sooner.
 		if page.TotalCount != nil && *page.TotalCount > 0 {
 			predicted = max(predicted, *page.TotalCount/c.itemsPerPage+1)
 		}
@@ -188,15 +181,11 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 }
 
 // checkPastEnd looks at the pages that were in flight when page end came back
-// short. A sequential walk would not have asked for them, but they were read
-// at moments that cannot be ordered against page end's: jobs on them say the
-// list was longer at another moment of this walk than page end says it was.
-// A list that grew after page end was read would be harmless, but one that
-// was longer before and shrank by then has moved jobs across pages already
-// read, where no id shows it. Telling the two apart is not possible from
-// here, so any job past the end makes the walk drift, and a page that could
-// not be read leaves the question open, so its error ends the read: nothing
-// partial is returned as whole.
+// short. Jobs on them say the list was longer at another moment of the walk:
+// harmless if it grew after page end was read, but if it was longer before
+// and shrank, jobs moved across pages already read where no id shows it.
+// The two cannot be told apart, so any job past the end makes the walk
+// drift, and a page that could not be read ends the read with its error.
 func (w *walkResult) checkPastEnd(end, requested int, receive func(int) (*exportJobPage, error)) error {
 	for n := end + 1; n <= requested; n++ {
 		page, err := receive(n)
