@@ -110,14 +110,14 @@ func TestServer_maxInFlightPerKey(t *testing.T) {
 	}
 }
 
-// listAll reads every page of a cluster, 100 jobs a page, and returns the
-// ids in the order served.
-func listAll(t *testing.T, srv *httptest.Server, cluster string) []string {
+// listAll reads every page of ClusterGenerated, 100 jobs a page, and
+// returns the ids in the order served.
+func listAll(t *testing.T, srv *httptest.Server) []string {
 	t.Helper()
 	client := digestClient()
 	var ids []string
 	for page := 1; ; page++ {
-		_, body := get(t, client, fmt.Sprintf("%s%s?itemsPerPage=100&pageNum=%d", srv.URL, exportsPath("v2", ProjectID, cluster), page))
+		_, body := get(t, client, fmt.Sprintf("%s%s?itemsPerPage=100&pageNum=%d", srv.URL, exportsPath("v2", ProjectID, ClusterGenerated), page))
 		results := decodePage(t, body).Results
 		for _, j := range results {
 			ids = append(ids, j.ID)
@@ -132,7 +132,7 @@ func listAll(t *testing.T, srv *httptest.Server, cluster string) []string {
 // newest first is Atlas's order, oldest first its reverse, and shuffled a
 // fixed order that is neither and is the same on every read.
 func TestServer_jobOrder(t *testing.T) {
-	newest := func(s *Server) []string { return listAll(t, serve(t, s), ClusterGenerated) }
+	newest := func(s *Server) []string { return listAll(t, serve(t, s)) }
 	atlasOrder := newest(New())
 	if len(atlasOrder) != GeneratedJobs {
 		t.Fatalf("%d jobs listed, want %d", len(atlasOrder), GeneratedJobs)
@@ -167,11 +167,11 @@ func TestServer_jobOrder(t *testing.T) {
 			s := New()
 			s.JobOrder = tc.order
 			srv := serve(t, s)
-			first := listAll(t, srv, ClusterGenerated)
+			first := listAll(t, srv)
 			if !tc.want(first) {
 				t.Errorf("served %d ids in an order that is not %s", len(first), name)
 			}
-			if again := listAll(t, srv, ClusterGenerated); !slices.Equal(first, again) {
+			if again := listAll(t, srv); !slices.Equal(first, again) {
 				t.Errorf("a second read served another order")
 			}
 		})
@@ -189,14 +189,14 @@ func TestServer_jobOrder(t *testing.T) {
 func TestServer_removeAfterPage(t *testing.T) {
 	s := New()
 	srv := serve(t, s)
-	before := listAll(t, srv, ClusterGenerated)
+	before := listAll(t, srv)
 	s.RemoveAfterPage(ProjectID, ClusterGenerated, 1, before[5])
-	after := listAll(t, srv, ClusterGenerated) // page 1 is served before the removal
+	after := listAll(t, srv) // page 1 is served before the removal
 	want := append(slices.Clone(before[:100]), before[101:]...)
 	if !slices.Equal(after, want) {
 		t.Errorf("after the removal: %d ids, want page 1 as it was and every later job one place up", len(after))
 	}
-	if again := listAll(t, srv, ClusterGenerated); slices.Contains(again, before[5]) || len(again) != len(before)-1 {
+	if again := listAll(t, srv); slices.Contains(again, before[5]) || len(again) != len(before)-1 {
 		t.Errorf("the removed job is still listed, or another one went with it")
 	}
 }
