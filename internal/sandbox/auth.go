@@ -211,6 +211,17 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, formErr erro
 	})
 }
 
+// ExpireTokens ends every access token issued so far, as their lifetime
+// would: Atlas then refuses them with 401.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for token, issued := range s.tokens {
+		issued.expiry = time.Now()
+		s.tokens[token] = issued
+	}
+}
+
 // IssueAccessToken issues an access token of a service account, as the token
 // endpoint does, without a request: a ready token for clients configured
 // with one. It lasts TokenLifetime.
