@@ -197,12 +197,6 @@ func TestSortBySnapshotNewestFirst(t *testing.T) {
 	}
 }
 
-func reversed(jobs []ExportJob) []ExportJob {
-	r := slices.Clone(jobs)
-	slices.Reverse(r)
-	return r
-}
-
 func jobIDs(jobs []ExportJob) []string {
 	ids := make([]string, len(jobs))
 	for i, j := range jobs {
