@@ -580,19 +580,26 @@ func reexportedResults(indexes ...int) knownvalue.Check {
 // snapshot_created_at it comes after every newer snapshot, next to the
 // first export of the same snapshot, and the job whose prefix names no
 // snapshot comes last. Every attribute of every job is checked, the failed
-// job's state_reason and the prefixes of both forms among them.
+// job's state_reason and the prefixes of both forms among them, with the
+// sandbox serving the jobs in each order a server may (the contract
+// promises none).
 func TestSnapshotExportsDataSource_orderBy(t *testing.T) {
 	t.Parallel()
-	_, url := startSandbox(t)
-	createdAddr, snapshotAddr := "data.atlasexports_snapshot_exports.created", "data.atlasexports_snapshot_exports.snapshot"
-	expectState(t, providerBlock(url)+
-		namedExportsBlock("created", sandbox.ClusterReexported)+
-		namedExportsBlock("snapshot", sandbox.ClusterReexported, attr("order_by", "snapshot_created_at")),
-		append(append(
-			expectExports(createdAddr, 8, reexportedResults(0, 1, 2, 3, 4, 5, 6, 7)),
-			expectExports(snapshotAddr, 8, reexportedResults(1, 2, 3, 4, 5, 0, 6, 7))...),
-			statecheck.ExpectKnownValue(createdAddr, tfjsonpath.New("export_buckets"), exportBucketsCheck(sandbox.BucketAWS, sandbox.BucketGCP)),
-			statecheck.ExpectKnownValue(snapshotAddr, tfjsonpath.New("export_buckets"), exportBucketsCheck(sandbox.BucketAWS, sandbox.BucketGCP)))...)
+	for _, order := range []sandbox.JobOrder{sandbox.NewestFirst, sandbox.OldestFirst, sandbox.Shuffled} {
+		t.Run("served "+order.String(), func(t *testing.T) {
+			t.Parallel()
+			_, url := startSandbox(t, func(s *sandbox.Server) { s.JobOrder = order })
+			createdAddr, snapshotAddr := "data.atlasexports_snapshot_exports.created", "data.atlasexports_snapshot_exports.snapshot"
+			expectState(t, providerBlock(url)+
+				namedExportsBlock("created", sandbox.ClusterReexported)+
+				namedExportsBlock("snapshot", sandbox.ClusterReexported, attr("order_by", "snapshot_created_at")),
+				append(append(
+					expectExports(createdAddr, 8, reexportedResults(0, 1, 2, 3, 4, 5, 6, 7)),
+					expectExports(snapshotAddr, 8, reexportedResults(1, 2, 3, 4, 5, 0, 6, 7))...),
+					statecheck.ExpectKnownValue(createdAddr, tfjsonpath.New("export_buckets"), exportBucketsCheck(sandbox.BucketAWS, sandbox.BucketGCP)),
+					statecheck.ExpectKnownValue(snapshotAddr, tfjsonpath.New("export_buckets"), exportBucketsCheck(sandbox.BucketAWS, sandbox.BucketGCP)))...)
+		})
+	}
 }
 
 // order_by applies after states and before limit: the newest successful
