@@ -115,9 +115,10 @@ func newSandbox(fixturesPath string, generate int) (*sandbox.Server, served, err
 
 func builtInSandbox(generate int) (*sandbox.Server, served, error) {
 	srv := sandbox.New()
-	s := served{lines: []string{fmt.Sprintf("project %s, clusters %s, %s, %s (%d jobs), %s, %s (a job per kind of export bucket)",
+	s := served{lines: []string{fmt.Sprintf("project %s, clusters %s, %s, %s (%d jobs), %s, %s (a job per kind of export bucket), "+
+		"%s (an old snapshot exported after newer ones)",
 		sandbox.ProjectID, sandbox.ClusterReplicaSet, sandbox.ClusterSharded, sandbox.ClusterGenerated, sandbox.GeneratedJobs,
-		sandbox.ClusterEmpty, sandbox.ClusterBucketKinds)}}
+		sandbox.ClusterEmpty, sandbox.ClusterBucketKinds, sandbox.ClusterReexported)}}
 	if generate > 0 {
 		extraCluster := fmt.Sprintf("generated-%d", generate)
 		srv.SetJobs(sandbox.ProjectID, extraCluster, sandbox.GenerateJobs(extraCluster, generate, 1))

@@ -198,7 +198,7 @@ func TestFixtures_served(t *testing.T) {
 	for _, want := range []string{
 		"Atlas sandbox listening on " + env["MONGODB_ATLAS_BASE_URL"] + "\n",
 		"  project 6a0c82ed7379b6c6f1df8400: clusters ledger (4 jobs; latency 150ms, 429 every 4 requests (Retry-After 1)), " +
-			"orders-sharded (1 job); 3 export buckets (6a0c82ed7379b6c6f1df84d9 answers 403)\n",
+			"ledger-reexported (4 jobs), orders-sharded (1 job); 3 export buckets (6a0c82ed7379b6c6f1df84d9 answers 403)\n",
 		"  project 6a0c82ed7379b6c6f1df8500: clusters reporting (1 job), reporting-empty (0 jobs); 1 export bucket\n",
 		"  API key fixturepub / (as in the fixtures); service account mdb_sa_id_6a0c82ed7379b6c6f1df84aa / (as in the fixtures)\n",
 	} {

@@ -24,54 +24,27 @@ import (
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
 
-// The models below mirror the data source's schema for the framework's
-// reflection (tfsdk.State.Set), the way most framework providers set state.
-// They are the baseline the tftypes conversion of export_job.go is measured
-// against; the benchmark checks that both build the same state.
-
+// benchExportsModel is snapshotExportsModel with its results as models, for
+// the framework's reflection (tfsdk.State.Set), the way most framework
+// providers set state. It is the baseline the tftypes conversion of
+// export_job.go is measured against; the benchmark checks that both build
+// the same state.
 type benchExportsModel struct {
-	ProjectID   types.String    `tfsdk:"project_id"`
-	ClusterName types.String    `tfsdk:"cluster_name"`
-	States      types.Set       `tfsdk:"states"`
-	Limit       types.Int64     `tfsdk:"limit"`
-	Resolve     types.Bool      `tfsdk:"resolve_export_buckets"`
-	TotalCount  types.Int64     `tfsdk:"total_count"`
-	Results     []benchJobModel `tfsdk:"results"`
-	Timeouts    timeouts.Value  `tfsdk:"timeouts"`
-}
-
-type benchJobModel struct {
-	ID             types.String            `tfsdk:"id"`
-	SnapshotID     types.String            `tfsdk:"snapshot_id"`
-	ExportBucketID types.String            `tfsdk:"export_bucket_id"`
-	State          types.String            `tfsdk:"state"`
-	CreatedAt      types.String            `tfsdk:"created_at"`
-	FinishedAt     types.String            `tfsdk:"finished_at"`
-	Prefix         types.String            `tfsdk:"prefix"`
-	Components     []benchComponentModel   `tfsdk:"components"`
-	CustomData     []benchLabelModel       `tfsdk:"custom_data"`
-	ExportStatus   *benchExportStatusModel `tfsdk:"export_status"`
-	StateReason    *benchStateReasonModel  `tfsdk:"state_reason"`
-	Links          []benchLinkModel        `tfsdk:"links"`
-	ExportBucket   *benchExportBucketModel `tfsdk:"export_bucket"`
-	URI            types.String            `tfsdk:"uri"`
-}
-
-type benchExportBucketModel struct {
-	ID                       types.String `tfsdk:"id"`
-	BucketName               types.String `tfsdk:"bucket_name"`
-	CloudProvider            types.String `tfsdk:"cloud_provider"`
-	Region                   types.String `tfsdk:"region"`
-	IAMRoleID                types.String `tfsdk:"iam_role_id"`
-	RequirePrivateNetworking types.Bool   `tfsdk:"require_private_networking"`
-	ServiceURL               types.String `tfsdk:"service_url"`
-	RoleID                   types.String `tfsdk:"role_id"`
-	TenantID                 types.String `tfsdk:"tenant_id"`
+	ProjectID            types.String                 `tfsdk:"project_id"`
+	ClusterName          types.String                 `tfsdk:"cluster_name"`
+	States               types.Set                    `tfsdk:"states"`
+	OrderBy              types.String                 `tfsdk:"order_by"`
+	Limit                types.Int64                  `tfsdk:"limit"`
+	ResolveExportBuckets types.Bool                   `tfsdk:"resolve_export_buckets"`
+	Timeouts             timeouts.Value               `tfsdk:"timeouts"`
+	TotalCount           types.Int64                  `tfsdk:"total_count"`
+	ExportBuckets        map[string]exportBucketModel `tfsdk:"export_buckets"`
+	Results              []exportJobModel             `tfsdk:"results"`
 }
 
 // benchBuckets are the seeded export buckets, which the generated jobs
 // cycle through, as the client decodes them.
-func benchBuckets(b *testing.B) map[string]*atlas.ExportBucket {
+func benchBuckets(b testing.TB) map[string]*atlas.ExportBucket {
 	b.Helper()
 	out := map[string]*atlas.ExportBucket{}
 	for _, raw := range sandbox.SeededExportBuckets() {
@@ -88,82 +61,8 @@ func benchBuckets(b *testing.B) map[string]*atlas.ExportBucket {
 	return out
 }
 
-type benchComponentModel struct {
-	ExportID       types.String `tfsdk:"export_id"`
-	ReplicaSetName types.String `tfsdk:"replica_set_name"`
-}
-
-type benchLabelModel struct {
-	Key   types.String `tfsdk:"key"`
-	Value types.String `tfsdk:"value"`
-}
-
-type benchExportStatusModel struct {
-	ExportedCollections types.Int64 `tfsdk:"exported_collections"`
-	TotalCollections    types.Int64 `tfsdk:"total_collections"`
-}
-
-type benchStateReasonModel struct {
-	ErrorCode types.String `tfsdk:"error_code"`
-	Message   types.String `tfsdk:"message"`
-}
-
-type benchLinkModel struct {
-	Href types.String `tfsdk:"href"`
-	Rel  types.String `tfsdk:"rel"`
-}
-
-// benchJobModels maps jobs to the models, as a reflection-based Read would:
-// empty lists, not null ones, for missing lists.
-func benchJobModels(jobs []atlas.ExportJob, buckets map[string]*atlas.ExportBucket) []benchJobModel {
-	models := make([]benchJobModel, len(jobs))
-	for i := range jobs {
-		j := &jobs[i]
-		m := benchJobModel{
-			ID:             types.StringPointerValue(j.ID),
-			SnapshotID:     types.StringPointerValue(j.SnapshotID),
-			ExportBucketID: types.StringPointerValue(j.ExportBucketID),
-			State:          types.StringPointerValue(j.State),
-			CreatedAt:      types.StringPointerValue(j.CreatedAt),
-			FinishedAt:     types.StringPointerValue(j.FinishedAt),
-			Prefix:         types.StringPointerValue(j.Prefix),
-			Components:     make([]benchComponentModel, len(j.Components)),
-			CustomData:     make([]benchLabelModel, len(j.CustomData)),
-			Links:          make([]benchLinkModel, len(j.Links)),
-		}
-		for k, c := range j.Components {
-			m.Components[k] = benchComponentModel{types.StringPointerValue(c.ExportID), types.StringPointerValue(c.ReplicaSetName)}
-		}
-		for k, l := range j.CustomData {
-			m.CustomData[k] = benchLabelModel{types.StringPointerValue(l.Key), types.StringPointerValue(l.Value)}
-		}
-		for k, l := range j.Links {
-			m.Links[k] = benchLinkModel{types.StringPointerValue(l.Href), types.StringPointerValue(l.Rel)}
-		}
-		if s := j.ExportStatus; s != nil {
-			m.ExportStatus = &benchExportStatusModel{types.Int64PointerValue(s.ExportedCollections), types.Int64PointerValue(s.TotalCollections)}
-		}
-		if r := j.StateReason; r != nil {
-			m.StateReason = &benchStateReasonModel{types.StringPointerValue(r.ErrorCode), types.StringPointerValue(r.Message)}
-		}
-		m.URI = types.StringNull()
-		if bucket, ok := buckets[*j.ExportBucketID]; ok {
-			m.ExportBucket = &benchExportBucketModel{
-				types.StringPointerValue(bucket.ID), types.StringPointerValue(bucket.BucketName), types.StringPointerValue(bucket.CloudProvider),
-				types.StringPointerValue(bucket.Region), types.StringPointerValue(bucket.IAMRoleID), types.BoolPointerValue(bucket.RequirePrivateNetworking),
-				types.StringPointerValue(bucket.ServiceURL), types.StringPointerValue(bucket.RoleID), types.StringPointerValue(bucket.TenantID),
-			}
-			if location, err := atlas.ExportLocation(bucket); err == nil {
-				m.URI = types.StringValue(atlas.ExportURI(location, *j.Prefix))
-			}
-		}
-		models[i] = m
-	}
-	return models
-}
-
 // benchJobs are n generated jobs as the client decodes them.
-func benchJobs(b *testing.B, n int) []atlas.ExportJob {
+func benchJobs(b testing.TB, n int) []atlas.ExportJob {
 	b.Helper()
 	body, err := json.Marshal(sandbox.GenerateJobs(sandbox.ClusterGenerated, n, 1))
 	if err != nil {
@@ -178,7 +77,7 @@ func benchJobs(b *testing.B, n int) []atlas.ExportJob {
 
 // benchExportsConfig is the data source's schema and a configuration that
 // sets project_id and cluster_name, as Terraform sends it to Read.
-func benchExportsConfig(b *testing.B) tfsdk.Config {
+func benchExportsConfig(b testing.TB) tfsdk.Config {
 	b.Helper()
 	ctx := context.Background()
 	var resp datasource.SchemaResponse
@@ -199,13 +98,17 @@ func benchExportsConfig(b *testing.B) tfsdk.Config {
 // reflectionState builds the state the way most framework providers do:
 // the configuration into a model, the jobs into nested model structs, then
 // tfsdk.State.Set.
-func reflectionState(ctx context.Context, config tfsdk.Config, jobs []atlas.ExportJob, buckets map[string]*atlas.ExportBucket) (tftypes.Value, error) {
+func reflectionState(ctx context.Context, config tfsdk.Config, jobs []atlas.ExportJob, buckets resolvedBuckets) (tftypes.Value, error) {
 	var model benchExportsModel
 	if diags := config.Get(ctx, &model); diags.HasError() {
 		return tftypes.Value{}, fmt.Errorf("%v", diags)
 	}
 	model.TotalCount = types.Int64Value(int64(len(jobs)))
-	model.Results = benchJobModels(jobs, buckets)
+	model.ExportBuckets = buckets.models()
+	model.Results = make([]exportJobModel, len(jobs))
+	for i := range jobs {
+		model.Results[i] = newExportJobModel(&jobs[i], buckets)
+	}
 	state := tfsdk.State{Schema: config.Schema}
 	if diags := state.Set(ctx, &model); diags.HasError() {
 		return tftypes.Value{}, fmt.Errorf("%v", diags)
@@ -213,19 +116,33 @@ func reflectionState(ctx context.Context, config tfsdk.Config, jobs []atlas.Expo
 	return state.Raw, nil
 }
 
+// tftypesState builds the state as the data source's Read does: the model
+// through tfsdk.State.Set, then the results as Terraform values.
+func tftypesState(ctx context.Context, config tfsdk.Config, jobs []atlas.ExportJob, buckets resolvedBuckets) (tftypes.Value, error) {
+	var model snapshotExportsModel
+	if diags := config.Get(ctx, &model); diags.HasError() {
+		return tftypes.Value{}, fmt.Errorf("%v", diags)
+	}
+	model.TotalCount = types.Int64Value(int64(len(jobs)))
+	model.ExportBuckets = buckets.models()
+	state := tfsdk.State{Schema: config.Schema}
+	if diags := state.Set(ctx, &model); diags.HasError() {
+		return tftypes.Value{}, fmt.Errorf("%v", diags)
+	}
+	if err := setResults(ctx, &state, jobs, buckets); err != nil {
+		return tftypes.Value{}, err
+	}
+	return state.Raw, nil
+}
+
 // BenchmarkResultsToState converts the jobs of one read to the data source's
-// state, with the framework's reflection and with snapshotExportsState, side
-// by side.
+// state, with the framework's reflection and as Read does, side by side.
 func BenchmarkResultsToState(b *testing.B) {
 	ctx := context.Background()
 	config := benchExportsConfig(b)
-	buckets := benchBuckets(b)
-	jobTypes, err := exportsJobTypes(config.Raw)
-	if err != nil {
-		b.Fatal(err)
-	}
-	// As a read builds them: each bucket's value and location once.
-	values, diags := jobTypes.bucketValues(slices.Sorted(maps.Keys(buckets)), buckets)
+	found := benchBuckets(b)
+	// As a read finds them: each bucket's location once.
+	buckets, diags := locateBuckets(slices.Sorted(maps.Keys(found)), found)
 	if diags.HasError() {
 		b.Fatal(diags)
 	}
@@ -237,7 +154,7 @@ func BenchmarkResultsToState(b *testing.B) {
 			return reflectionState(ctx, config, jobs, buckets)
 		}},
 		{"tftypes", func(jobs []atlas.ExportJob) (tftypes.Value, error) {
-			return snapshotExportsState(ctx, config.Raw, jobTypes, jobs, len(jobs), values)
+			return tftypesState(ctx, config, jobs, buckets)
 		}},
 	}
 	for _, n := range []int{1000, 10000} {

@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -24,25 +27,24 @@ import (
 // (export_job.go): the path attributes, the read timeout, the provider data
 // and the diagnostics of a failed read.
 
-// readContext bounds a read by its timeouts block's read value (a Go
-// duration; "" for the default) and masks the provider's secrets in
-// everything logged under it.
-func (d *providerData) readContext(ctx context.Context, readTimeout string) (context.Context, context.CancelFunc, diag.Diagnostics) {
+// readContext bounds a read by its timeouts block's read value (the
+// default when unset) and masks the provider's secrets in everything logged
+// under it.
+func (d *providerData) readContext(ctx context.Context, t timeouts.Value) (context.Context, context.CancelFunc, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	if d == nil {
 		diags.AddError("Provider not configured",
 			"The data source was read before the provider was configured. This is a bug in the provider; please report it.")
 		return ctx, func() {}, diags
 	}
-	timeout := defaultReadTimeout
-	if readTimeout != "" {
-		parsed, err := time.ParseDuration(readTimeout)
-		if err != nil || parsed <= 0 {
-			diags.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
-				fmt.Sprintf("%q is not a positive duration such as \"30s\" or \"5m\".", readTimeout))
-			return ctx, func() {}, diags
-		}
-		timeout = parsed
+	timeout, diags := t.Read(ctx, defaultReadTimeout)
+	if diags.HasError() {
+		return ctx, func() {}, diags
+	}
+	if timeout <= 0 { // validateReadTimeout refuses it at plan time
+		diags.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
+			fmt.Sprintf("%v is not a positive duration such as \"30s\" or \"5m\".", timeout))
+		return ctx, func() {}, diags
 	}
 	ctx, cancel := context.WithTimeout(d.maskSecrets(ctx), timeout)
 	return context.WithValue(ctx, readTimeoutKey{}, timeout), cancel, diags
@@ -112,60 +114,27 @@ func addBugError(diags *diag.Diagnostics, summary string, err error) {
 	diags.AddError(summary, err.Error()+"\n\nThis is a bug in the provider; please report it.")
 }
 
-// readArguments are the arguments both data sources read with.
-type readArguments struct {
-	projectID, clusterName string
-	// resolveBuckets is resolve_export_buckets, true when unset.
-	resolveBuckets bool
-	// readTimeout is the timeouts block's read value, "" when unset.
-	readTimeout string
+// resolveBuckets is resolve_export_buckets: true when unset.
+func resolveBuckets(v types.Bool) bool {
+	return v.IsNull() || v.ValueBool()
 }
 
-// readArgumentsFrom reads the arguments both data sources share, and
-// returns the configuration's attributes for the data source's own.
-func readArgumentsFrom(config tftypes.Value) (readArguments, map[string]tftypes.Value, error) {
-	var args readArguments
-	if !config.IsFullyKnown() {
-		return args, nil, errors.New("the configuration has unknown values")
+// setStateValue sets one attribute of a state, which State.Set has
+// written, to a value built as tftypes (export_job.go). tftypes.Value.As
+// hands out the state's own map: the copy keeps the value State.Set built
+// unchanged.
+func setStateValue(state *tfsdk.State, name string, value tftypes.Value) error {
+	var attrs map[string]tftypes.Value
+	if err := state.Raw.As(&attrs); err != nil {
+		return fmt.Errorf("reading the state: %w", err)
 	}
-	attrs := map[string]tftypes.Value{}
-	if err := config.As(&attrs); err != nil {
-		return args, nil, err
+	attrs = maps.Clone(attrs)
+	if _, ok := attrs[name]; !ok {
+		return fmt.Errorf("the state has no attribute %s", name)
 	}
-	if err := attrs["project_id"].As(&args.projectID); err != nil {
-		return args, nil, fmt.Errorf("project_id: %w", err)
-	}
-	if err := attrs["cluster_name"].As(&args.clusterName); err != nil {
-		return args, nil, fmt.Errorf("cluster_name: %w", err)
-	}
-	resolve, err := resolveExportBucketsArgument(attrs["resolve_export_buckets"])
-	if err != nil {
-		return args, nil, err
-	}
-	args.resolveBuckets = resolve
-	if args.readTimeout, err = timeoutsRead(attrs["timeouts"]); err != nil {
-		return args, nil, err
-	}
-	return args, attrs, nil
-}
-
-// timeoutsRead returns the read value of a timeouts block, or "".
-func timeoutsRead(block tftypes.Value) (string, error) {
-	if block.IsNull() {
-		return "", nil
-	}
-	attrs := map[string]tftypes.Value{}
-	if err := block.As(&attrs); err != nil {
-		return "", fmt.Errorf("timeouts: %w", err)
-	}
-	var read *string
-	if err := attrs["read"].As(&read); err != nil {
-		return "", fmt.Errorf("timeouts.read: %w", err)
-	}
-	if read == nil {
-		return "", nil
-	}
-	return *read, nil
+	attrs[name] = value
+	state.Raw = tftypes.NewValue(state.Raw.Type(), attrs)
+	return nil
 }
 
 // configureData takes the provider's data in a data source's Configure.

@@ -1,11 +1,15 @@
 package provider
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
 
 // TestExamples_validate checks that every example is formatted and valid,
@@ -60,5 +64,41 @@ func TestExamples_validate(t *testing.T) {
 			terraform("fmt", "-check", "-diff", "-no-color", "-recursive")
 			terraform("validate", "-no-color")
 		})
+	}
+}
+
+// The guide's check block warns when the newest successful export holds data
+// older than max_export_age, and stays quiet when it does not: run with
+// terraform plan against the sandbox, whose reexported cluster's newest
+// snapshot is of August 2026, and a cluster exported an hour ago.
+func TestExamples_freshnessCheck(t *testing.T) {
+	t.Parallel()
+	cli := newTerraformCLI(t)
+	recent := time.Now().UTC().Add(-time.Hour)
+	fresh := sandbox.Job{ID: "64b7e30ac1d2a3b4c5d6e0c1", ExportBucketID: sandbox.BucketAWS, State: "Successful",
+		CreatedAt: recent.Add(time.Minute).Format(time.RFC3339),
+		Prefix: fmt.Sprintf("exported_snapshots/%s/%s/fresh/%s/%d", sandbox.OrgID, sandbox.ProjectID,
+			recent.Format("2006-01-02T1504"), recent.Add(time.Minute).Unix())}
+	_, url := startSandbox(t, func(s *sandbox.Server) { s.SetJobs(sandbox.ProjectID, "fresh", []sandbox.Job{fresh}) })
+	const stale = "The newest successful export of reexported holds data from 2026-08-12T03:27:00Z, older than 26h"
+	for cluster, wantWarning := range map[string]bool{sandbox.ClusterReexported: true, "fresh": false} {
+		c := *cli
+		c.dir = t.TempDir()
+		if err := os.CopyFS(c.dir, os.DirFS(filepath.Join("..", "..", "examples", "guides", "pipeline-freshness"))); err != nil {
+			t.Fatal(err)
+		}
+		cmd := c.command("plan", "-input=false", "-no-color", "-var", "project_id="+sandbox.ProjectID, "-var", "cluster_name="+cluster)
+		cmd.Env = append(cmd.Env, EnvBaseURL+"="+url, EnvPublicKey+"="+sandbox.PublicKey, EnvPrivateKey+"="+sandbox.PrivateKey,
+			EnvPublicAPIKey+"=", EnvPrivateAPIKey+"=", EnvClientID+"=", EnvClientSecret+"=")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: terraform plan: %v\n%s", cluster, err, out)
+		}
+		switch {
+		case wantWarning && !errorText(stale).Match(out):
+			t.Errorf("%s: the plan does not warn %q:\n%s", cluster, stale, out)
+		case !wantWarning && errorText("older than 26h").Match(out):
+			t.Errorf("%s: the plan warns of old data:\n%s", cluster, out)
+		}
 	}
 }

@@ -25,8 +25,8 @@ var bucketLocations = map[string]string{
 	sandbox.BucketAzureAccountOnly: "https://atlasexportsdocs.blob.core.windows.net/nightly",
 }
 
-// exportBucketCheck is the export_bucket of a job exporting to a seeded
-// bucket: every attribute, other clouds' null; null for any other bucket.
+// exportBucketCheck is a seeded bucket as the data sources show it: every
+// attribute, other clouds' null; null for any other bucket.
 func exportBucketCheck(id string) knownvalue.Check {
 	for _, b := range sandbox.SeededExportBuckets() {
 		if b["_id"] != id {
@@ -47,6 +47,16 @@ func exportBucketCheck(id string) knownvalue.Check {
 		return knownvalue.ObjectExact(checks)
 	}
 	return knownvalue.Null()
+}
+
+// exportBucketsCheck is an export_buckets map holding exactly the seeded
+// buckets ids.
+func exportBucketsCheck(ids ...string) knownvalue.Check {
+	checks := map[string]knownvalue.Check{}
+	for _, id := range ids {
+		checks[id] = exportBucketCheck(id)
+	}
+	return knownvalue.MapExact(checks)
 }
 
 // uriCheck is the uri of a job: its bucket's location, one slash, the prefix.
@@ -84,7 +94,8 @@ func firstPages(sbx *sandbox.Server, cluster string) int {
 
 // Each cloud's bucket and address: AWS and both Azure forms from prefixes
 // as Atlas sends them, GCP from one with the documentation's leading slash;
-// the job whose bucket was deleted has neither.
+// the job whose bucket was deleted has no uri, and export_buckets holds the
+// four buckets found, each once.
 func TestExportBucket_eachCloud(t *testing.T) {
 	t.Parallel()
 	_, url := startSandbox(t)
@@ -108,9 +119,10 @@ func TestExportBucket_eachCloud(t *testing.T) {
 		}
 		checks = append(checks,
 			statecheck.ExpectKnownValue(exportsAddr, result.AtMapKey("uri"), uri),
-			statecheck.ExpectKnownValue(exportsAddr, result.AtMapKey("export_bucket"), exportBucketCheck(j.ExportBucketID)),
-			statecheck.ExpectKnownValue(exportsAddr, result, knownvalue.ObjectExact(jobChecks(j))))
+			statecheck.ExpectKnownValue(exportsAddr, result, knownvalue.ObjectExact(jobChecks(j, createdMinute(t, j)))))
 	}
+	checks = append(checks, statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("export_buckets"),
+		exportBucketsCheck(sandbox.BucketAWS, sandbox.BucketGCP, sandbox.BucketAzure, sandbox.BucketAzureAccountOnly)))
 	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterBucketKinds), checks...)
 }
 
@@ -143,8 +155,8 @@ func TestExportBucket_readOncePerProcess(t *testing.T) {
 	t.Parallel()
 	sbx, url := startSandbox(t)
 	expectState(t, providerBlock(url)+namedExportsBlock("a", sandbox.ClusterGenerated)+namedExportsBlock("b", sandbox.ClusterGenerated),
-		statecheck.ExpectKnownValue("data.atlasexports_snapshot_exports.a", tfjsonpath.New("results").AtSliceIndex(2).AtMapKey("export_bucket").AtMapKey("id"),
-			knownvalue.StringExact(generatedJobs()[2].ExportBucketID)))
+		statecheck.ExpectKnownValue("data.atlasexports_snapshot_exports.a", tfjsonpath.New("export_buckets"),
+			exportBucketsCheck(sandbox.BucketAWS, sandbox.BucketGCP, sandbox.BucketAzure)))
 	reads := firstPages(sbx, sandbox.ClusterGenerated)
 	gets := bucketGETs(sbx)
 	if reads == 0 || reads%2 != 0 || len(gets) != 3 {
@@ -175,7 +187,7 @@ func TestExportBucket_refused(t *testing.T) {
 			sbx.ResetRequests()
 			expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterBucketKinds, "resolve_export_buckets = false"),
 				statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results"), knownvalue.ListSizeExact(len(sandbox.BucketKindsJobs()))),
-				statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results").AtSliceIndex(0).AtMapKey("export_bucket"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("export_buckets"), exportBucketsCheck()),
 				statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results").AtSliceIndex(0).AtMapKey("uri"), knownvalue.Null()))
 			if n := bucketGETs(sbx); len(n) != 0 {
 				t.Errorf("bucket GETs with resolve_export_buckets = false: %v", n)
@@ -208,7 +220,9 @@ func TestExportBucket_limitWithStates(t *testing.T) {
 		t.Fatal("the newest generated job is Successful: the filter before the limit would prove nothing")
 	}
 	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterGenerated, `states = ["Successful"]`, "limit = 1"),
-		expectExports(exportsAddr, sandbox.GeneratedJobs, knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectExact(jobChecks(successful[0]))}))...)
+		append(expectExports(exportsAddr, sandbox.GeneratedJobs,
+			knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectExact(jobChecks(successful[0], createdMinute(t, successful[0])))})),
+			statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("export_buckets"), exportBucketsCheck(successful[0].ExportBucketID)))...)
 	if gets := bucketGETs(sbx); len(gets) != 1 || gets[successful[0].ExportBucketID] == 0 {
 		t.Errorf("bucket GETs %v: want only the kept job's bucket, %s", gets, successful[0].ExportBucketID)
 	}
@@ -229,7 +243,7 @@ func TestExportBucket_limitZeroFailsAtPlan(t *testing.T) {
 }
 
 // An Azure bucket whose serviceUrl is not a blob.core.windows.net https URL
-// keeps its export_bucket but has a null uri, not a guessed address.
+// is in export_buckets, but its job has a null uri, not a guessed address.
 func TestExportBucket_unexpectedServiceURL(t *testing.T) {
 	t.Parallel()
 	_, url := startSandbox(t, func(s *sandbox.Server) {
@@ -240,7 +254,7 @@ func TestExportBucket_unexpectedServiceURL(t *testing.T) {
 	azure := tfjsonpath.New("results").AtSliceIndex(2)
 	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterBucketKinds),
 		statecheck.ExpectKnownValue(exportsAddr, azure.AtMapKey("uri"), knownvalue.Null()),
-		statecheck.ExpectKnownValue(exportsAddr, azure.AtMapKey("export_bucket").AtMapKey("service_url"),
+		statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("export_buckets").AtMapKey(sandbox.BucketAzure).AtMapKey("service_url"),
 			knownvalue.StringExact("https://atlasexportsdocs.dfs.core.windows.net/exportcontainer")))
 }
 

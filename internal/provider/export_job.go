@@ -2,24 +2,27 @@ package provider
 
 import (
 	"fmt"
-	"maps"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
 )
 
 // This file holds what both data sources share: the attributes of one
-// export job, and its conversion to Terraform values.
+// export job, its model, and its conversion to Terraform values.
 
 // exportJobAttributes are the attributes of one export job: every field of
-// the API's DiskBackupExportJob, in snake_case, and its export bucket.
+// the API's DiskBackupExportJob but links (empty in every list answer Atlas
+// has given), in snake_case, the time of the snapshot it exports, and its
+// full address.
 func exportJobAttributes() map[string]schema.Attribute {
 	computedString := func(description string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: description}
 	}
-	attributes := map[string]schema.Attribute{
+	return map[string]schema.Attribute{
 		"id": computedString("Unique 24-hexadecimal character string that identifies the export job."),
 		"snapshot_id": computedString("Unique 24-hexadecimal character string that identifies the exported " +
 			"snapshot. Null when Atlas leaves it out."),
@@ -34,6 +37,11 @@ func exportJobAttributes() map[string]schema.Attribute {
 		"prefix": computedString("Prefix of every object the export job uploads to the bucket, as Atlas " +
 			"reports it: `exported_snapshots/{ORG-ID}/{PROJECT-ID}/{CLUSTER-NAME}/{SNAPSHOT-INITIATION-DATE}/{TIMESTAMP}`, " +
 			"with no leading slash. For a sharded cluster, each shard's data lies under this prefix."),
+		"snapshot_created_at": computedString("When Atlas took the snapshot that the job exports, in RFC 3339 " +
+			"format in UTC, to the minute (for example `2026-08-10T03:27:00Z`): the snapshot date of the `prefix`, " +
+			"which Atlas writes as `2026-08-10T0327` or `2021-03-25T1649+0000`. An export of an old snapshot " +
+			"made today has today's `created_at` and the old snapshot's `snapshot_created_at`. Null when the " +
+			"prefix does not have that shape."),
 		"components": schema.ListNestedAttribute{
 			Computed: true,
 			MarkdownDescription: "The per-shard exports of a sharded cluster's export job, one per replica set. " +
@@ -72,42 +80,109 @@ func exportJobAttributes() map[string]schema.Attribute {
 				"message":    computedString("Human-readable explanation of the state."),
 			},
 		},
-		"links": schema.ListNestedAttribute{
-			Computed: true,
-			MarkdownDescription: "Web links (RFC 5988) Atlas attaches to the export job. An empty list when " +
-				"Atlas sends none, as it does in list answers.",
-			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-				"href": computedString("URL of the linked resource."),
-				"rel":  computedString("Relation of the link, such as `self`."),
-			}},
-		},
+		"uri": uriAttribute(),
 	}
-	maps.Copy(attributes, exportBucketAttributes())
-	return attributes
+}
+
+// exportJobModel is one export job: the single-job data source's own
+// attributes. The list's results are built as Terraform values instead
+// (jobTypes, below), from the same job, with the same values.
+type exportJobModel struct {
+	ID                types.String       `tfsdk:"id"`
+	SnapshotID        types.String       `tfsdk:"snapshot_id"`
+	ExportBucketID    types.String       `tfsdk:"export_bucket_id"`
+	State             types.String       `tfsdk:"state"`
+	CreatedAt         types.String       `tfsdk:"created_at"`
+	FinishedAt        types.String       `tfsdk:"finished_at"`
+	Prefix            types.String       `tfsdk:"prefix"`
+	SnapshotCreatedAt types.String       `tfsdk:"snapshot_created_at"`
+	Components        []componentModel   `tfsdk:"components"`
+	CustomData        []labelModel       `tfsdk:"custom_data"`
+	ExportStatus      *exportStatusModel `tfsdk:"export_status"`
+	StateReason       *stateReasonModel  `tfsdk:"state_reason"`
+	URI               types.String       `tfsdk:"uri"`
+}
+
+type componentModel struct {
+	ExportID       types.String `tfsdk:"export_id"`
+	ReplicaSetName types.String `tfsdk:"replica_set_name"`
+}
+
+type labelModel struct {
+	Key   types.String `tfsdk:"key"`
+	Value types.String `tfsdk:"value"`
+}
+
+type exportStatusModel struct {
+	ExportedCollections types.Int64 `tfsdk:"exported_collections"`
+	TotalCollections    types.Int64 `tfsdk:"total_collections"`
+}
+
+type stateReasonModel struct {
+	ErrorCode types.String `tfsdk:"error_code"`
+	Message   types.String `tfsdk:"message"`
+}
+
+// newExportJobModel is job as the model holds it, its uri from buckets: a
+// field Atlas leaves out is null, a list it leaves out empty.
+func newExportJobModel(job *atlas.ExportJob, buckets resolvedBuckets) exportJobModel {
+	m := exportJobModel{
+		ID:                types.StringPointerValue(job.ID),
+		SnapshotID:        types.StringPointerValue(job.SnapshotID),
+		ExportBucketID:    types.StringPointerValue(job.ExportBucketID),
+		State:             types.StringPointerValue(job.State),
+		CreatedAt:         types.StringPointerValue(job.CreatedAt),
+		FinishedAt:        types.StringPointerValue(job.FinishedAt),
+		Prefix:            types.StringPointerValue(job.Prefix),
+		SnapshotCreatedAt: types.StringPointerValue(snapshotCreatedAt(job)),
+		Components:        make([]componentModel, len(job.Components)),
+		CustomData:        make([]labelModel, len(job.CustomData)),
+		URI:               types.StringPointerValue(buckets.uri(job)),
+	}
+	for i, c := range job.Components {
+		m.Components[i] = componentModel{types.StringPointerValue(c.ExportID), types.StringPointerValue(c.ReplicaSetName)}
+	}
+	for i, l := range job.CustomData {
+		m.CustomData[i] = labelModel{types.StringPointerValue(l.Key), types.StringPointerValue(l.Value)}
+	}
+	if s := job.ExportStatus; s != nil {
+		m.ExportStatus = &exportStatusModel{types.Int64PointerValue(s.ExportedCollections), types.Int64PointerValue(s.TotalCollections)}
+	}
+	if r := job.StateReason; r != nil {
+		m.StateReason = &stateReasonModel{types.StringPointerValue(r.ErrorCode), types.StringPointerValue(r.Message)}
+	}
+	return m
+}
+
+// snapshotCreatedAt is the time of the snapshot job exports, from its
+// prefix, in RFC 3339 to the minute; nil when the prefix does not say.
+func snapshotCreatedAt(job *atlas.ExportJob) *string {
+	t, ok := atlas.SnapshotCreatedAt(str(job.Prefix))
+	if !ok {
+		return nil
+	}
+	s := t.Format(time.RFC3339)
+	return &s
 }
 
 // jobTypes holds the Terraform types of an export job and its parts, taken
 // from the schema itself so that values and schema cannot drift apart.
 type jobTypes struct {
-	job                           tftypes.Object
-	components, customData, links tftypes.List
-	component, label, link        tftypes.Object
-	exportStatus, stateReason     tftypes.Object
-	exportBucket                  tftypes.Object
+	job                       tftypes.Object
+	components, customData    tftypes.List
+	component, label          tftypes.Object
+	exportStatus, stateReason tftypes.Object
 }
 
 func newJobTypes(job tftypes.Object) (jobTypes, error) {
 	t := jobTypes{job: job}
-	var ok [9]bool
+	var ok [6]bool
 	t.components, ok[0] = job.AttributeTypes["components"].(tftypes.List)
 	t.customData, ok[1] = job.AttributeTypes["custom_data"].(tftypes.List)
-	t.links, ok[2] = job.AttributeTypes["links"].(tftypes.List)
-	t.exportStatus, ok[3] = job.AttributeTypes["export_status"].(tftypes.Object)
-	t.stateReason, ok[4] = job.AttributeTypes["state_reason"].(tftypes.Object)
-	t.component, ok[5] = t.components.ElementType.(tftypes.Object)
-	t.label, ok[6] = t.customData.ElementType.(tftypes.Object)
-	t.link, ok[7] = t.links.ElementType.(tftypes.Object)
-	t.exportBucket, ok[8] = job.AttributeTypes["export_bucket"].(tftypes.Object)
+	t.exportStatus, ok[2] = job.AttributeTypes["export_status"].(tftypes.Object)
+	t.stateReason, ok[3] = job.AttributeTypes["state_reason"].(tftypes.Object)
+	t.component, ok[4] = t.components.ElementType.(tftypes.Object)
+	t.label, ok[5] = t.customData.ElementType.(tftypes.Object)
 	for _, good := range ok {
 		if !good {
 			return jobTypes{}, fmt.Errorf("export job schema has unexpected types: %s", job)
@@ -116,23 +191,14 @@ func newJobTypes(job tftypes.Object) (jobTypes, error) {
 	return t, nil
 }
 
-// The conversion below builds tftypes values directly: the framework's
-// reflection (State.Set on nested structs) walks every value of a large
+// The list's results are built as tftypes values directly: the framework's
+// reflection (State.Set on the models above) walks every value of a large
 // result several times over and dominates a long list's read
 // (BENCHMARKS.md, "Results to Terraform values").
 
-// jobAttributeValues returns the attributes of one job as Terraform values,
-// its export bucket taken from buckets. It writes into attrs so that the
-// single-job data source can add its own.
-func (t jobTypes) jobAttributeValues(job *atlas.ExportJob, buckets exportBucketValues, attrs map[string]tftypes.Value) {
-	attrs["id"] = stringValue(job.ID)
-	attrs["snapshot_id"] = stringValue(job.SnapshotID)
-	attrs["export_bucket_id"] = stringValue(job.ExportBucketID)
-	attrs["state"] = stringValue(job.State)
-	attrs["created_at"] = stringValue(job.CreatedAt)
-	attrs["finished_at"] = stringValue(job.FinishedAt)
-	attrs["prefix"] = stringValue(job.Prefix)
-
+// jobValue is one export job as a Terraform object value, with the same
+// values as newExportJobModel.
+func (t jobTypes) jobValue(job *atlas.ExportJob, buckets resolvedBuckets) tftypes.Value {
 	components := make([]tftypes.Value, len(job.Components))
 	for i, c := range job.Components {
 		components[i] = tftypes.NewValue(t.component, map[string]tftypes.Value{
@@ -140,58 +206,39 @@ func (t jobTypes) jobAttributeValues(job *atlas.ExportJob, buckets exportBucketV
 			"replica_set_name": stringValue(c.ReplicaSetName),
 		})
 	}
-	attrs["components"] = tftypes.NewValue(t.components, components)
-
 	labels := make([]tftypes.Value, len(job.CustomData))
 	for i, l := range job.CustomData {
 		labels[i] = tftypes.NewValue(t.label, map[string]tftypes.Value{"key": stringValue(l.Key), "value": stringValue(l.Value)})
 	}
-	attrs["custom_data"] = tftypes.NewValue(t.customData, labels)
-
-	links := make([]tftypes.Value, len(job.Links))
-	for i, l := range job.Links {
-		links[i] = tftypes.NewValue(t.link, map[string]tftypes.Value{"href": stringValue(l.Href), "rel": stringValue(l.Rel)})
-	}
-	attrs["links"] = tftypes.NewValue(t.links, links)
-
+	exportStatus := tftypes.NewValue(t.exportStatus, nil)
 	if s := job.ExportStatus; s != nil {
-		attrs["export_status"] = tftypes.NewValue(t.exportStatus, map[string]tftypes.Value{
+		exportStatus = tftypes.NewValue(t.exportStatus, map[string]tftypes.Value{
 			"exported_collections": numberValue(s.ExportedCollections),
 			"total_collections":    numberValue(s.TotalCollections),
 		})
-	} else {
-		attrs["export_status"] = tftypes.NewValue(t.exportStatus, nil)
 	}
+	stateReason := tftypes.NewValue(t.stateReason, nil)
 	if r := job.StateReason; r != nil {
-		attrs["state_reason"] = tftypes.NewValue(t.stateReason, map[string]tftypes.Value{
+		stateReason = tftypes.NewValue(t.stateReason, map[string]tftypes.Value{
 			"error_code": stringValue(r.ErrorCode),
 			"message":    stringValue(r.Message),
 		})
-	} else {
-		attrs["state_reason"] = tftypes.NewValue(t.stateReason, nil)
 	}
-	t.bucketAttributeValues(job, buckets, attrs)
-}
-
-// configAttributes returns the attributes of a data source's configuration
-// in a map of their own, for the state to be built in. tftypes.Value.As hands
-// out the configuration's own map: writing the state into it changes the
-// configuration the framework compares the state with after Read, which then
-// finds every value of the state "semantically equal" to itself, walking and
-// logging each one at debug level (BENCHMARKS.md, "Fixed along the way").
-func configAttributes(config tftypes.Value) (map[string]tftypes.Value, error) {
-	var attrs map[string]tftypes.Value
-	if err := config.As(&attrs); err != nil {
-		return nil, fmt.Errorf("reading configuration: %w", err)
-	}
-	return maps.Clone(attrs), nil
-}
-
-// jobValue is one export job as a Terraform object value.
-func (t jobTypes) jobValue(job *atlas.ExportJob, buckets exportBucketValues) tftypes.Value {
-	attrs := make(map[string]tftypes.Value, len(t.job.AttributeTypes))
-	t.jobAttributeValues(job, buckets, attrs)
-	return tftypes.NewValue(t.job, attrs)
+	return tftypes.NewValue(t.job, map[string]tftypes.Value{
+		"id":                  stringValue(job.ID),
+		"snapshot_id":         stringValue(job.SnapshotID),
+		"export_bucket_id":    stringValue(job.ExportBucketID),
+		"state":               stringValue(job.State),
+		"created_at":          stringValue(job.CreatedAt),
+		"finished_at":         stringValue(job.FinishedAt),
+		"prefix":              stringValue(job.Prefix),
+		"snapshot_created_at": stringValue(snapshotCreatedAt(job)),
+		"components":          tftypes.NewValue(t.components, components),
+		"custom_data":         tftypes.NewValue(t.customData, labels),
+		"export_status":       exportStatus,
+		"state_reason":        stateReason,
+		"uri":                 stringValue(buckets.uri(job)),
+	})
 }
 
 func stringValue(s *string) tftypes.Value {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
@@ -10,8 +9,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
 )
@@ -31,25 +31,25 @@ type snapshotExportDataSource struct {
 	data *providerData
 }
 
-// snapshotExportArguments are the arguments of the data source; the job's
-// attributes are built as tftypes values (see export_job.go).
-type snapshotExportArguments struct {
-	readArguments
-	exportID string
+// snapshotExportModel is the data source's configuration and state: its
+// arguments and the job's attributes.
+type snapshotExportModel struct {
+	ProjectID            types.String   `tfsdk:"project_id"`
+	ClusterName          types.String   `tfsdk:"cluster_name"`
+	ExportID             types.String   `tfsdk:"export_id"`
+	MostRecent           types.Bool     `tfsdk:"most_recent"`
+	States               types.Set      `tfsdk:"states"`
+	OrderBy              types.String   `tfsdk:"order_by"`
+	ResolveExportBuckets types.Bool     `tfsdk:"resolve_export_buckets"`
+	Timeouts             timeouts.Value `tfsdk:"timeouts"`
+	exportJobModel
+	ExportBucket *exportBucketModel `tfsdk:"export_bucket"`
 }
 
-func snapshotExportArgumentsFrom(config tftypes.Value) (snapshotExportArguments, error) {
-	var args snapshotExportArguments
-	shared, attrs, err := readArgumentsFrom(config)
-	if err != nil {
-		return args, err
-	}
-	args.readArguments = shared
-	if err := attrs["export_id"].As(&args.exportID); err != nil {
-		return args, fmt.Errorf("export_id: %w", err)
-	}
-	return args, nil
-}
+// mostRecentStates are the states a most_recent lookup keeps by default: a
+// pipeline must not read an export still being written, or one that failed
+// and left partial data behind.
+var mostRecentStates = []string{atlas.StateSuccessful}
 
 func (d *snapshotExportDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_snapshot_export"
@@ -60,30 +60,96 @@ func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.Sche
 	attributes["project_id"] = projectIDAttribute()
 	attributes["cluster_name"] = clusterNameAttribute()
 	attributes["export_id"] = schema.StringAttribute{
-		Required: true,
-		MarkdownDescription: "Unique 24-hexadecimal character string that identifies the export job, such as an " +
-			"`id` from `atlasexports_snapshot_exports`.",
+		Optional: true,
+		MarkdownDescription: "Unique 24-hexadecimal character string that identifies the export job to read, such " +
+			"as an `id` from `atlasexports_snapshot_exports` or one a pipeline run recorded. Set exactly one of " +
+			"`export_id` and `most_recent = true`.",
 		Validators: []validator.String{
 			stringvalidator.RegexMatches(atlas.ExportIDPattern, "must be 24 lowercase hexadecimal characters, such as 32b6e34b3d91647abb20e7b8"),
 		},
 	}
-	attributes["resolve_export_buckets"] = resolveExportBucketsAttribute()
+	attributes["most_recent"] = schema.BoolAttribute{
+		Optional: true,
+		MarkdownDescription: "Read the newest export job of the cluster instead of one `export_id`: the newest, in " +
+			"the order of `order_by`, of the jobs in `states`, which default to `[\"Successful\"]` so that a " +
+			"pipeline never reads an export still being written or one that failed and left partial data behind. " +
+			"Every page of the cluster's list is read. When no job matches, the read fails with an error that says " +
+			"so; for a lookup that may come back empty, use `atlasexports_snapshot_exports` with `limit = 1`. Set " +
+			"exactly one of `export_id` and `most_recent = true`.",
+	}
+	attributes["states"] = statesAttribute("Only with `most_recent = true`: the states the newest job is " +
+		"chosen among. Defaults to `[\"Successful\"]`.")
+	attributes["order_by"] = orderByAttribute("Only with `most_recent = true`: what newest means.")
+	attributes["resolve_export_buckets"] = resolveExportBucketsAttribute("`export_bucket`",
+		"`export_bucket` and `uri` are then null.")
+	attributes["export_bucket"] = schema.SingleNestedAttribute{
+		Computed: true,
+		MarkdownDescription: "The export bucket the job exported to, as Atlas describes it. Null when " +
+			"`resolve_export_buckets` is `false`, and when the bucket no longer exists (a warning says so). " +
+			bucketsNote,
+		Attributes: exportBucketAttributes(),
+	}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Reads one Cloud Backup snapshot export job of an Atlas cluster by its ID, with the same " +
-			"attributes as one item of `atlasexports_snapshot_exports`'s `results`, its export bucket and full " +
-			"`uri` included.",
+		MarkdownDescription: "Reads one Cloud Backup snapshot export job of an Atlas cluster: by its ID, or the " +
+			"newest one (`most_recent`), by default the newest successful export. Its attributes are those of one " +
+			"item of `atlasexports_snapshot_exports`'s `results`, with its `export_bucket`.",
 		Attributes: attributes,
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
-				ReadDescription: fmt.Sprintf("Time limit of the read, retries included, as a Go duration such as "+
-					"`1m` (default `%s`).", durationText(defaultReadTimeout)),
+				ReadDescription: fmt.Sprintf("Time limit of the read, every page of the list (with "+
+					"`most_recent`) and retry included, as a Go duration such as `1m` (default `%s`).",
+					durationText(defaultReadTimeout)),
 			}),
 		},
 	}
 }
 
+// ValidateConfig refuses, before any request, a configuration that does not
+// say which job to read: exactly one of export_id and most_recent = true,
+// and states and order_by only with most_recent, since with export_id they
+// would be ignored.
 func (d *snapshotExportDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
 	validateReadTimeout(ctx, req, resp)
+	var exportID, orderBy types.String
+	var mostRecent types.Bool
+	var states types.Set
+	for name, target := range map[string]any{"export_id": &exportID, "most_recent": &mostRecent, "states": &states, "order_by": &orderBy} {
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(name), target)...)
+	}
+	if resp.Diagnostics.HasError() || exportID.IsUnknown() || mostRecent.IsUnknown() {
+		return
+	}
+	const how = "Set export_id to read one export job by its ID, or most_recent = true to read the newest export " +
+		"job that matches states (by default [\"Successful\"])."
+	switch byID, newest := !exportID.IsNull(), mostRecent.ValueBool(); {
+	case byID && newest:
+		resp.Diagnostics.AddAttributeError(path.Root("most_recent"), "Conflicting export job selection",
+			"export_id and most_recent = true each choose the job to read: set only one of them. "+how)
+	case newest: // states and order_by choose the job
+	case !byID && !mostRecent.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root("most_recent"), "No export job selected",
+			"most_recent = false chooses no job. "+how)
+	case !byID:
+		resp.Diagnostics.AddError("No export job selected",
+			"The data source needs export_id or most_recent = true to know which job to read. "+how)
+	default: // export_id: states and order_by would be ignored
+		for _, a := range []struct {
+			name string
+			v    interface {
+				IsNull() bool
+				IsUnknown() bool
+			}
+		}{{"states", states}, {"order_by", orderBy}} {
+			// An unknown value may yet be null: Terraform validates again
+			// once it is known.
+			if name := a.name; !a.v.IsNull() && !a.v.IsUnknown() {
+				resp.Diagnostics.AddAttributeError(path.Root(name), "Argument only used with most_recent",
+					name+" chooses among the jobs when most_recent = true; with export_id the job of that ID is read, "+
+						"whatever its state. Remove "+name+", or read the newest job with most_recent = true instead "+
+						"of export_id.")
+			}
+		}
+	}
 }
 
 func (d *snapshotExportDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
@@ -91,61 +157,94 @@ func (d *snapshotExportDataSource) Configure(_ context.Context, req datasource.C
 }
 
 func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	args, err := snapshotExportArgumentsFrom(req.Config.Raw)
-	if err != nil {
-		addBugError(&resp.Diagnostics, "Unable to read the data source's configuration", err)
+	var model snapshotExportModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &model)...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel, diags := d.data.readContext(ctx, args.readTimeout)
+	ctx, cancel, diags := d.data.readContext(ctx, model.Timeouts)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	defer cancel()
 
-	job, err := d.data.client.GetExportJob(ctx, args.projectID, args.clusterName, args.exportID)
-	if err != nil {
-		d.data.addReadError(ctx, &resp.Diagnostics, "Unable to read the snapshot export job", err)
+	var job *atlas.ExportJob
+	if model.MostRecent.ValueBool() {
+		job, diags = d.mostRecentJob(ctx, &model)
+	} else {
+		job, diags = d.jobByID(ctx, &model)
+	}
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	jobTypes, err := snapshotExportJobTypes(req.Config.Raw)
-	if err != nil {
-		addBugError(&resp.Diagnostics, "Unable to build the data source's state", err)
-		return
-	}
-	var buckets exportBucketValues
-	if args.resolveBuckets {
-		var bucketDiags diag.Diagnostics
-		buckets, bucketDiags = d.data.resolveExportBuckets(ctx, args.projectID, []atlas.ExportJob{*job}, jobTypes)
-		resp.Diagnostics.Append(bucketDiags...)
+	var buckets resolvedBuckets
+	if resolveBuckets(model.ResolveExportBuckets) {
+		buckets, diags = d.data.resolveExportBuckets(ctx, model.ProjectID.ValueString(), []atlas.ExportJob{*job})
+		resp.Diagnostics.Append(diags...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
 	}
-	raw, err := snapshotExportState(req.Config.Raw, jobTypes, job, buckets)
-	if err != nil {
-		addBugError(&resp.Diagnostics, "Unable to build the data source's state", err)
-		return
-	}
-	resp.State.Raw = raw
+	model.exportJobModel = newExportJobModel(job, buckets)
+	model.ExportBucket = buckets.model(job)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
 }
 
-// snapshotExportJobTypes are the types of the job: the job attributes of this
-// schema are exportJobAttributes, so its object type serves as the job type.
-func snapshotExportJobTypes(config tftypes.Value) (jobTypes, error) {
-	stateType, ok := config.Type().(tftypes.Object)
-	if !ok {
-		return jobTypes{}, errors.New("configuration is not an object")
+func (d *snapshotExportDataSource) jobByID(ctx context.Context, model *snapshotExportModel) (*atlas.ExportJob, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	job, err := d.data.client.GetExportJob(ctx, model.ProjectID.ValueString(), model.ClusterName.ValueString(), model.ExportID.ValueString())
+	if err != nil {
+		d.data.addReadError(ctx, &diags, "Unable to read the snapshot export job", err)
 	}
-	return newJobTypes(stateType)
+	return job, diags
 }
 
-// snapshotExportState is the configuration with the job's attributes filled in.
-func snapshotExportState(config tftypes.Value, jobTypes jobTypes, job *atlas.ExportJob, buckets exportBucketValues) (tftypes.Value, error) {
-	attrs, err := configAttributes(config)
-	if err != nil {
-		return tftypes.Value{}, err
+// mostRecentJob is the newest job of the cluster that the configuration's
+// states (by default mostRecentStates) and order_by choose; an error when
+// there is none.
+func (d *snapshotExportDataSource) mostRecentJob(ctx context.Context, model *snapshotExportModel) (*atlas.ExportJob, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	states, defaultStates := model.States, model.States.IsNull()
+	if defaultStates {
+		states, diags = types.SetValueFrom(ctx, types.StringType, mostRecentStates)
 	}
-	jobTypes.jobAttributeValues(job, buckets, attrs)
-	return tftypes.NewValue(config.Type(), attrs), nil
+	selection, selectionDiags := newJobSelection(ctx, states, model.OrderBy, types.Int64Value(1))
+	diags.Append(selectionDiags...)
+	if diags.HasError() {
+		return nil, diags
+	}
+	cluster := model.ClusterName.ValueString()
+	list, err := d.data.client.ListExportJobs(ctx, model.ProjectID.ValueString(), cluster)
+	if err != nil {
+		d.data.addReadError(ctx, &diags, "Unable to list snapshot export jobs", err)
+		return nil, diags
+	}
+	kept := selection.apply(list.Jobs)
+	if len(kept) == 0 {
+		filter := selection.String()
+		if defaultStates {
+			filter += " (most_recent's default)"
+		}
+		diags.AddAttributeError(path.Root("most_recent"), "No matching snapshot export job",
+			fmt.Sprintf("Atlas lists %s for cluster %q of project %s, and none is %s. most_recent reads a job "+
+				"that exists, so that nothing downstream runs on a missing export. For a lookup that may come back "+
+				"empty, use the atlasexports_snapshot_exports data source with the same states and limit = 1: its "+
+				"results are then an empty list, and try(results[0].uri, null) is null.",
+				jobCount(len(list.Jobs)), cluster, model.ProjectID.ValueString(), filter))
+		return nil, diags
+	}
+	return &kept[0], diags
+}
+
+// jobCount says how many export jobs there are, in words.
+func jobCount(n int) string {
+	switch n {
+	case 0:
+		return "no export jobs"
+	case 1:
+		return "1 export job"
+	}
+	return fmt.Sprintf("%d export jobs", n)
 }

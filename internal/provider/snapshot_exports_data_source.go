@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -41,36 +39,29 @@ func (d *snapshotExportsDataSource) Metadata(_ context.Context, req datasource.M
 func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists every Cloud Backup snapshot export job of one Atlas cluster, across all pages, " +
-			"newest first: `results[0]` is the latest export. Each job carries its `prefix`, the full `uri` of the " +
-			"export (`s3://`, `gs://` or Azure `https://`) and its `export_bucket`, its per-shard `components` " +
-			"and, for failed jobs, the `state_reason`. Export buckets are read with one request per distinct " +
-			"bucket of the jobs kept, after the list, and cached for the provider's lifetime.",
+			"newest first, optionally filtered by state and limited to the newest few. Each job carries its " +
+			"`prefix`, the time of the snapshot it exports (`snapshot_created_at`), the full `uri` of the export " +
+			"(`s3://`, `gs://` or Azure `https://`), its per-shard `components` and, for failed jobs, the " +
+			"`state_reason`; the jobs' export buckets are in `export_buckets`, each once. For the newest export " +
+			"alone, which must exist, `atlasexports_snapshot_export` with `most_recent = true` is shorter; this " +
+			"data source with `limit = 1` gives an empty `results` when there is none.",
 		Attributes: map[string]schema.Attribute{
 			"project_id":   projectIDAttribute(),
 			"cluster_name": clusterNameAttribute(),
-			"states": schema.SetAttribute{
-				ElementType: types.StringType,
-				Optional:    true,
-				MarkdownDescription: "Keep only the export jobs in these states: any of `Queued`, `InProgress`, " +
-					"`Successful`, `Failed`, `Cancelled` (case-sensitive). All states when unset. A state Atlas " +
-					"does not document, such as one added after this provider version, is a plan-time warning " +
-					"and is filtered on as given; a documented state in the wrong case is an error.",
-				Validators: []validator.Set{
-					setvalidator.SizeAtLeast(1),
-					setvalidator.NoNullValues(),
-					setvalidator.ValueStringsAre(exportStateValidator{}),
-				},
-			},
+			"states":       statesAttribute("Keep only the export jobs in these states; all states when unset."),
+			"order_by": orderByAttribute("What newest means for `results` (and so for `limit`), applied after " +
+				"`states` and before `limit`:"),
 			"limit": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "Keep only the newest `limit` export jobs (at least 1), after the `states` " +
-					"filter: with `states = [\"Successful\"]` and `limit = 1`, `results[0]` is the newest successful " +
-					"export and the state holds that one job. Every page is still read (Atlas lists oldest and " +
-					"newest alike, and the newest is known only once all are), but only the jobs kept are stored " +
-					"and have their export buckets read. All jobs when unset.",
+					"filter and in the order of `order_by`: with `states = [\"Successful\"]` and `limit = 1`, " +
+					"`results[0]` is the newest successful export and the state holds that one job. Every page is " +
+					"still read (Atlas lists oldest and newest alike, and the newest is known only once all are), but " +
+					"only the jobs kept are stored and have their export buckets read. All jobs when unset.",
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
-			"resolve_export_buckets": resolveExportBucketsAttribute(),
+			"resolve_export_buckets": resolveExportBucketsAttribute("`export_buckets`",
+				"`export_buckets` is then empty and every `uri` null."),
 			"total_count": schema.Int64Attribute{
 				Computed: true,
 				MarkdownDescription: "Number of export jobs Atlas lists for the cluster, before the `states` " +
@@ -78,9 +69,19 @@ func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.Sch
 			},
 			"results": schema.ListNestedAttribute{
 				Computed: true,
-				MarkdownDescription: "The export jobs, newest first (by `created_at` descending, ties by `id` " +
-					"descending), each once, after `states` and `limit`. An empty list when there are none.",
+				MarkdownDescription: "The export jobs kept by `states`, newest first in the order of `order_by` " +
+					"(by default `created_at` descending, ties by `id` descending), each once, at most `limit`. An " +
+					"empty list when there are none. A job's export bucket is " +
+					"`export_buckets[job.export_bucket_id]`.",
 				NestedObject: schema.NestedAttributeObject{Attributes: exportJobAttributes()},
+			},
+			"export_buckets": schema.MapNestedAttribute{
+				Computed: true,
+				MarkdownDescription: "The export buckets of the jobs in `results`, keyed by bucket ID (a job's " +
+					"`export_bucket_id`), each once, as Atlas describes them. An empty map when " +
+					"`resolve_export_buckets` is `false`; a bucket that no longer exists is not in it (a warning names " +
+					"it), so look a job's bucket up with `lookup()` or `try()`. " + bucketsNote,
+				NestedObject: schema.NestedAttributeObject{Attributes: exportBucketAttributes()},
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -100,131 +101,74 @@ func (d *snapshotExportsDataSource) Configure(_ context.Context, req datasource.
 	d.data = configureData(req, resp)
 }
 
+// snapshotExportsModel is the data source's configuration and state.
+type snapshotExportsModel struct {
+	ProjectID            types.String                 `tfsdk:"project_id"`
+	ClusterName          types.String                 `tfsdk:"cluster_name"`
+	States               types.Set                    `tfsdk:"states"`
+	OrderBy              types.String                 `tfsdk:"order_by"`
+	Limit                types.Int64                  `tfsdk:"limit"`
+	ResolveExportBuckets types.Bool                   `tfsdk:"resolve_export_buckets"`
+	Timeouts             timeouts.Value               `tfsdk:"timeouts"`
+	TotalCount           types.Int64                  `tfsdk:"total_count"`
+	ExportBuckets        map[string]exportBucketModel `tfsdk:"export_buckets"`
+	// Results stays the configuration's null here: the jobs are set as
+	// Terraform values built without the framework's reflection
+	// (setResults).
+	Results types.List `tfsdk:"results"`
+}
+
 func (d *snapshotExportsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	state, diags := readSnapshotExports(ctx, d.data, req.Config.Raw)
+	var model snapshotExportsModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &model)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	selection, diags := newJobSelection(ctx, model.States, model.OrderBy, model.Limit)
+	resp.Diagnostics.Append(diags...)
+	ctx, cancel, diags := d.data.readContext(ctx, model.Timeouts)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.State.Raw = state
-}
-
-// readSnapshotExports is the whole read: the configuration in, the state
-// out, in tftypes values, which export_job.go builds without the framework's
-// reflection.
-func readSnapshotExports(ctx context.Context, data *providerData, config tftypes.Value) (tftypes.Value, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	args, err := snapshotExportsArgumentsFrom(config)
-	if err != nil {
-		addBugError(&diags, "Unable to read the data source's configuration", err)
-		return tftypes.Value{}, diags
-	}
-	ctx, cancel, diags := data.readContext(ctx, args.readTimeout)
-	if diags.HasError() {
-		return tftypes.Value{}, diags
-	}
 	defer cancel()
 
-	keep := func(job *atlas.ExportJob) bool {
-		// A job without a state matches no filter.
-		return args.states == nil || (job.State != nil && args.states[*job.State])
-	}
-	list, err := data.client.ListExportJobs(ctx, args.projectID, args.clusterName)
+	projectID := model.ProjectID.ValueString()
+	list, err := d.data.client.ListExportJobs(ctx, projectID, model.ClusterName.ValueString())
 	if err != nil {
-		data.addReadError(ctx, &diags, "Unable to list snapshot export jobs", err)
-		return tftypes.Value{}, diags
+		d.data.addReadError(ctx, &resp.Diagnostics, "Unable to list snapshot export jobs", err)
+		return
 	}
 	logDebug(ctx, "listed export jobs", map[string]any{
 		"jobs": len(list.Jobs), "pages": list.Pages, "walks": list.Walks, "atlas_total_count": list.TotalCount,
 	})
-	kept := keptJobs(list.Jobs, keep, args.limit)
-	jobTypes, err := exportsJobTypes(config)
-	if err != nil {
-		addBugError(&diags, "Unable to build the data source's state", err)
-		return tftypes.Value{}, diags
-	}
-	var buckets exportBucketValues
-	if args.resolveBuckets {
-		var bucketDiags diag.Diagnostics
-		buckets, bucketDiags = data.resolveExportBuckets(ctx, args.projectID, kept, jobTypes)
-		diags.Append(bucketDiags...)
-		if diags.HasError() {
-			return tftypes.Value{}, diags
+	kept := selection.apply(list.Jobs)
+	var buckets resolvedBuckets
+	if resolveBuckets(model.ResolveExportBuckets) {
+		buckets, diags = d.data.resolveExportBuckets(ctx, projectID, kept)
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
 		}
 	}
-	state, err := snapshotExportsState(ctx, config, jobTypes, kept, len(list.Jobs), buckets)
-	if err != nil {
-		addBugError(&diags, "Unable to build the data source's state", err)
+	model.TotalCount = types.Int64Value(int64(len(list.Jobs)))
+	model.ExportBuckets = buckets.models()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
-	return state, diags
+	if err := setResults(ctx, &resp.State, kept, buckets); err != nil {
+		addBugError(&resp.Diagnostics, "Unable to build the data source's state", err)
+	}
 }
 
-// keptJobs are the newest limit jobs (all when limit is 0) that keep
-// accepts, in order; jobs itself when that is all of them.
-func keptJobs(jobs []atlas.ExportJob, keep func(*atlas.ExportJob) bool, limit int64) []atlas.ExportJob {
-	kept := jobs[:0:0]
-	for i := range jobs {
-		if limit > 0 && int64(len(kept)) >= limit {
-			break
-		}
-		if keep(&jobs[i]) {
-			if len(kept) == i { // every job so far is kept: no copy (and no room to append into jobs)
-				kept = jobs[: i+1 : i+1]
-				continue
-			}
-			kept = append(kept, jobs[i])
-		}
-	}
-	return kept
-}
-
-// snapshotExportsArguments are the data source's arguments.
-type snapshotExportsArguments struct {
-	readArguments
-	// states is nil when every state is wanted.
-	states map[string]bool
-	// limit is 0 when every job is wanted.
-	limit int64
-}
-
-func snapshotExportsArgumentsFrom(config tftypes.Value) (snapshotExportsArguments, error) {
-	var args snapshotExportsArguments
-	shared, attrs, err := readArgumentsFrom(config)
-	if err != nil {
-		return args, err
-	}
-	args.readArguments = shared
-	if states := attrs["states"]; !states.IsNull() {
-		var elements []tftypes.Value
-		if err := states.As(&elements); err != nil {
-			return args, fmt.Errorf("states: %w", err)
-		}
-		args.states = make(map[string]bool, len(elements))
-		for _, e := range elements {
-			var state string
-			if err := e.As(&state); err != nil {
-				return args, fmt.Errorf("states: %w", err)
-			}
-			args.states[state] = true
-		}
-	}
-	if limit := attrs["limit"]; !limit.IsNull() {
-		var n big.Float
-		if err := limit.As(&n); err != nil {
-			return args, fmt.Errorf("limit: %w", err)
-		}
-		args.limit, _ = n.Int64()
-	}
-	return args, nil
-}
-
-// exportsJobTypes are the types of one job of the results, from the schema.
-func exportsJobTypes(config tftypes.Value) (jobTypes, error) {
-	stateType, ok := config.Type().(tftypes.Object)
+// resultsJobTypes are the types of one job of the results, from the schema.
+func resultsJobTypes(stateType tftypes.Type) (jobTypes, error) {
+	object, ok := stateType.(tftypes.Object)
 	if !ok {
-		return jobTypes{}, errors.New("configuration is not an object")
+		return jobTypes{}, errors.New("the state is not an object")
 	}
-	resultsType, ok := stateType.AttributeTypes["results"].(tftypes.List)
+	resultsType, ok := object.AttributeTypes["results"].(tftypes.List)
 	if !ok {
 		return jobTypes{}, errors.New("results is not a list")
 	}
@@ -235,21 +179,16 @@ func exportsJobTypes(config tftypes.Value) (jobTypes, error) {
 	return newJobTypes(jobType)
 }
 
-// snapshotExportsState is the data source's whole state: the configuration
-// with total_count and results (the jobs kept) filled in.
-func snapshotExportsState(ctx context.Context, config tftypes.Value, jobTypes jobTypes, jobs []atlas.ExportJob,
-	totalCount int, buckets exportBucketValues,
-) (tftypes.Value, error) {
-	attrs, err := configAttributes(config)
+// setResults sets the state's results to jobs, built as Terraform values.
+func setResults(ctx context.Context, state *tfsdk.State, jobs []atlas.ExportJob, buckets resolvedBuckets) error {
+	t, err := resultsJobTypes(state.Raw.Type())
 	if err != nil {
-		return tftypes.Value{}, err
+		return err
 	}
 	results := make([]tftypes.Value, len(jobs))
 	for i := range jobs {
-		results[i] = jobTypes.jobValue(&jobs[i], buckets)
+		results[i] = t.jobValue(&jobs[i], buckets)
 	}
 	logTrace(ctx, "built results", map[string]any{"results": len(results)})
-	attrs["total_count"] = tftypes.NewValue(tftypes.Number, int64(totalCount))
-	attrs["results"] = tftypes.NewValue(tftypes.List{ElementType: jobTypes.job}, results)
-	return tftypes.NewValue(config.Type(), attrs), nil
+	return setStateValue(state, "results", tftypes.NewValue(tftypes.List{ElementType: t.job}, results))
 }

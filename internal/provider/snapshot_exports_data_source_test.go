@@ -2,8 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"maps"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,31 +22,30 @@ import (
 const exportsAddr = "data.atlasexports_snapshot_exports.this"
 
 // docsJob is a job of the documentation's examples, attribute by attribute.
-// None has finished_at, custom data, links, export_status or state_reason.
-func docsJob(id, snapshotID, state, createdAt, cluster, prefixTail string, components ...knownvalue.Check) map[string]knownvalue.Check {
+// None has finished_at, custom data, export_status or state_reason.
+func docsJob(id, snapshotID, state, createdAt, cluster, prefixTail, snapshotCreatedAt string, components ...knownvalue.Check) map[string]knownvalue.Check {
 	prefix := "exported_snapshots/" + sandbox.OrgID + "/" + sandbox.ProjectID + "/" + cluster + "/" + prefixTail
 	return map[string]knownvalue.Check{
-		"export_bucket":    exportBucketCheck(sandbox.BucketAWS),
-		"uri":              knownvalue.StringExact("s3://atlas-exports-docs/" + prefix),
-		"id":               knownvalue.StringExact(id),
-		"snapshot_id":      knownvalue.StringExact(snapshotID),
-		"export_bucket_id": knownvalue.StringExact("64b7e30ac1d2a3b4c5d6e800"),
-		"state":            knownvalue.StringExact(state),
-		"created_at":       knownvalue.StringExact(createdAt),
-		"finished_at":      knownvalue.Null(),
-		"prefix":           knownvalue.StringExact(prefix),
-		"components":       knownvalue.ListExact(append([]knownvalue.Check{}, components...)),
-		"custom_data":      knownvalue.ListExact([]knownvalue.Check{}),
-		"links":            knownvalue.ListExact([]knownvalue.Check{}),
-		"export_status":    knownvalue.Null(),
-		"state_reason":     knownvalue.Null(),
+		"uri":                 knownvalue.StringExact("s3://atlas-exports-docs/" + prefix),
+		"id":                  knownvalue.StringExact(id),
+		"snapshot_id":         knownvalue.StringExact(snapshotID),
+		"export_bucket_id":    knownvalue.StringExact("64b7e30ac1d2a3b4c5d6e800"),
+		"state":               knownvalue.StringExact(state),
+		"created_at":          knownvalue.StringExact(createdAt),
+		"finished_at":         knownvalue.Null(),
+		"prefix":              knownvalue.StringExact(prefix),
+		"snapshot_created_at": knownvalue.StringExact(snapshotCreatedAt),
+		"components":          knownvalue.ListExact(append([]knownvalue.Check{}, components...)),
+		"custom_data":         knownvalue.ListExact([]knownvalue.Check{}),
+		"export_status":       knownvalue.Null(),
+		"state_reason":        knownvalue.Null(),
 	}
 }
 
 // shardedQueuedJob is the Queued job of the sharded cluster example.
 func shardedQueuedJob() map[string]knownvalue.Check {
 	return docsJob("60675896c37241327a55712f", "6067577c0d97065aabbe5a10", "Queued", "2021-04-02T17:47:02Z",
-		"docs-sharded", "2021-04-02T1742/1617385622",
+		"docs-sharded", "2021-04-02T1742/1617385622", "2021-04-02T17:42:00Z",
 		component("60675896c37241327a557130", "atlas-xxxxxx-shard-0"),
 		component("60675896c37241327a557132", "atlas-wnvwfd-shard-1"))
 }
@@ -54,7 +53,7 @@ func shardedQueuedJob() map[string]knownvalue.Check {
 // shardedSuccessfulJob is the Successful job of the same example.
 func shardedSuccessfulJob() map[string]knownvalue.Check {
 	return docsJob("606758180d97065aabbe5b85", "6067577c0d97065aabbe5a10", "Successful", "2021-04-02T17:44:56Z",
-		"docs-sharded", "2021-04-02T1742/1617385496",
+		"docs-sharded", "2021-04-02T1742/1617385496", "2021-04-02T17:42:00Z",
 		component("606758180d97065aabbe5b86", "atlas-xxxxxx-shard-0"),
 		component("606758180d97065aabbe5b88", "atlas-xxxxxx-shard-1"))
 }
@@ -67,8 +66,9 @@ func component(exportID, replicaSetName string) knownvalue.Check {
 }
 
 // jobChecks is what a sandbox job must look like in state: every attribute,
-// an absent field null, an absent list empty.
-func jobChecks(j sandbox.Job) map[string]knownvalue.Check {
+// an absent field null, an absent list empty. snapshotCreatedAt is the
+// snapshot time its prefix gives, "" for none.
+func jobChecks(j sandbox.Job, snapshotCreatedAt string) map[string]knownvalue.Check {
 	str := func(s string) knownvalue.Check {
 		if s == "" {
 			return knownvalue.Null()
@@ -102,10 +102,22 @@ func jobChecks(j sandbox.Job) map[string]knownvalue.Check {
 	return map[string]knownvalue.Check{
 		"id": str(j.ID), "snapshot_id": str(j.SnapshotID), "export_bucket_id": str(j.ExportBucketID),
 		"state": str(j.State), "created_at": str(j.CreatedAt), "finished_at": str(j.FinishedAt), "prefix": str(j.Prefix),
-		"components": knownvalue.ListExact(components), "custom_data": knownvalue.ListExact(customData),
-		"links": knownvalue.ListExact([]knownvalue.Check{}), "export_status": exportStatus, "state_reason": stateReason,
-		"export_bucket": exportBucketCheck(j.ExportBucketID), "uri": uriCheck(j),
+		"snapshot_created_at": str(snapshotCreatedAt),
+		"components":          knownvalue.ListExact(components), "custom_data": knownvalue.ListExact(customData),
+		"export_status": exportStatus, "state_reason": stateReason, "uri": uriCheck(j),
 	}
+}
+
+// createdMinute is the snapshot time of a generated or bucket-kinds job:
+// the sandbox names a snapshot of the minute the job was created in its
+// prefix.
+func createdMinute(t *testing.T, j sandbox.Job) string {
+	t.Helper()
+	created, err := time.Parse(time.RFC3339, j.CreatedAt)
+	if err != nil {
+		t.Fatalf("job %s: createdAt %q: %v", j.ID, j.CreatedAt, err)
+	}
+	return created.Truncate(time.Minute).Format(time.RFC3339)
 }
 
 // newestFirst sorts jobs as the data source promises: created_at
@@ -128,13 +140,15 @@ func generatedJobs() []sandbox.Job {
 }
 
 // resultsAre checks that results hold exactly these jobs in this order, by
-// id and state.
+// id and state (null for a job without one).
 func resultsAre(jobs []sandbox.Job) knownvalue.Check {
 	checks := make([]knownvalue.Check, len(jobs))
 	for i, j := range jobs {
-		checks[i] = knownvalue.ObjectPartial(map[string]knownvalue.Check{
-			"id": knownvalue.StringExact(j.ID), "state": knownvalue.StringExact(j.State),
-		})
+		var state knownvalue.Check = knownvalue.StringExact(j.State)
+		if j.State == "" {
+			state = knownvalue.Null()
+		}
+		checks[i] = knownvalue.ObjectPartial(map[string]knownvalue.Check{"id": knownvalue.StringExact(j.ID), "state": state})
 	}
 	return knownvalue.ListExact(checks)
 }
@@ -194,7 +208,7 @@ func TestSnapshotExportsDataSource_replicaSet(t *testing.T) {
 	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterReplicaSet),
 		expectExports(exportsAddr, 1, knownvalue.ListExact([]knownvalue.Check{
 			knownvalue.ObjectExact(docsJob("605ccba3c1c7613f423e1585", "605cc9a7c1c7613f423e0f11", "InProgress",
-				"2021-03-25T16:49:23Z", "docs-replica-set", "2021-03-25T1649+0000/1616694179")),
+				"2021-03-25T16:49:23Z", "docs-replica-set", "2021-03-25T1649+0000/1616694179", "2021-03-25T16:49:00Z")),
 		}))...)
 	// The provider and its version, then the Terraform version the framework
 	// passes to Configure.
@@ -235,7 +249,7 @@ func TestSnapshotExportsDataSource_generated(t *testing.T) {
 	accTest(t, resource.TestStep{
 		Config: providerBlock(url) + exportsBlock(sandbox.ClusterGenerated),
 		ConfigStateChecks: append(expectExports(exportsAddr, sandbox.GeneratedJobs, resultsAre(jobs)),
-			statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results").AtSliceIndex(0), knownvalue.ObjectExact(jobChecks(jobs[0])))),
+			statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results").AtSliceIndex(0), knownvalue.ObjectExact(jobChecks(jobs[0], createdMinute(t, jobs[0]))))),
 		Check: checkNewestFirst(exportsAddr),
 	})
 }
@@ -252,15 +266,21 @@ func TestSnapshotExportsDataSource_statesFilter(t *testing.T) {
 	if len(ended) == 0 || len(ended) == sandbox.GeneratedJobs {
 		t.Fatalf("%d of the generated jobs failed or were cancelled; the filter would prove nothing", len(ended))
 	}
+	if ended[0].State != "Failed" || ended[0].StateReason == nil {
+		t.Fatalf("the newest ended job is not a failed one with a stateReason: %+v", ended[0])
+	}
 	successfulAddr, endedAddr := "data.atlasexports_snapshot_exports.successful", "data.atlasexports_snapshot_exports.ended"
 	accTest(t, resource.TestStep{
 		Config: providerBlock(url) +
 			namedExportsBlock("successful", sandbox.ClusterSharded, `states = ["Successful"]`) +
 			namedExportsBlock("ended", sandbox.ClusterGenerated, `states = ["Failed", "Cancelled"]`),
 		// total_count counts the jobs before the filter.
-		ConfigStateChecks: append(
+		// The newest ended job is a failed one, checked whole: its state_reason
+		// included.
+		ConfigStateChecks: append(append(
 			expectExports(successfulAddr, 2, knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectExact(shardedSuccessfulJob())})),
 			expectExports(endedAddr, sandbox.GeneratedJobs, resultsAre(ended))...),
+			statecheck.ExpectKnownValue(endedAddr, tfjsonpath.New("results").AtSliceIndex(0), knownvalue.ObjectExact(jobChecks(ended[0], createdMinute(t, ended[0]))))),
 	})
 }
 
@@ -288,38 +308,39 @@ func TestSnapshotExportsDataSource_invalidStateFailsAtPlan(t *testing.T) {
 
 // A well-formed state Atlas does not document (one it may add later) is a
 // plan-time warning, and the filter selects the jobs in it: results pass
-// such a state through, so the filter must reach it too.
+// such a state through, so the filter must reach it too. terraform plan
+// shows the warning, with the provider's summary and detail.
 func TestSnapshotExportsDataSource_unknownStateWarnsAndFilters(t *testing.T) {
-	clearAtlasEnv(t)
-	logPath := filepath.Join(t.TempDir(), "tf.log")
-	setEnv(t, "TF_LOG", "WARN", "TF_LOG_PATH", logPath)
+	t.Parallel()
 	const cluster, newState = "future-states", "Archived"
 	jobs := sandbox.GenerateJobs(cluster, 30, 7)
 	jobs[3].State, jobs[10].State = newState, newState
 	_, url := startSandbox(t, func(sbx *sandbox.Server) { sbx.SetJobs(sandbox.ProjectID, cluster, jobs) })
 	const typo = "Succesful" //nolint:misspell // the typo under test
+	cli := newTerraformCLI(t)
 	for _, c := range []struct {
 		state   string
 		want    []sandbox.Job
 		warning []string
 	}{
-		{newState, newestFirst([]sandbox.Job{jobs[3], jobs[10]}), []string{`Atlas documents no export job state \"Archived\"`}},
-		{typo, []sandbox.Job{}, []string{`state \"` + typo + `\"`, `Did you mean \"Successful\"?`}},
+		{newState, newestFirst([]sandbox.Job{jobs[3], jobs[10]}),
+			[]string{`Atlas documents no export job state "Archived" (the documented ones are Queued, InProgress, Successful, Failed, Cancelled).`}},
+		{typo, nil, []string{`Atlas documents no export job state "` + typo + `"`, `Did you mean "Successful"?`}},
 	} {
-		expectState(t, providerBlock(url)+exportsBlock(cluster, `states = ["`+c.state+`"]`),
-			expectExports(exportsAddr, int64(len(jobs)), resultsAre(c.want))...)
-		data, err := os.ReadFile(logPath)
-		if err != nil {
-			t.Fatalf("reading the provider's log: %v", err)
+		out := cli.run(t, providerBlock(url)+exportsBlock(cluster, `states = ["`+c.state+`"]`)+
+			block(`output "ids"`, "value = data.atlasexports_snapshot_exports.this.results[*].id"),
+			"apply", "-auto-approve", "-input=false", "-no-color")
+		if !errorText(append([]string{"Warning: Unknown export job state", `states = ["` + c.state + `"]`}, c.warning...)...).MatchString(out) {
+			t.Errorf("states = [%q]: terraform apply does not show the warning:\n%s", c.state, out)
 		}
-		log := string(data)
-		for _, want := range append([]string{"Response contains warning diagnostic", "Unknown export job state"}, c.warning...) {
-			if !strings.Contains(log, want) {
-				t.Errorf("states = [%q]: the provider's log lacks %s: no such warning reached terraform", c.state, want)
-			}
+		var ids []string
+		cli.outputJSON(t, "ids", &ids)
+		want := []string{}
+		for _, j := range c.want {
+			want = append(want, j.ID)
 		}
-		if err := os.Remove(logPath); err != nil {
-			t.Fatal(err)
+		if !slices.Equal(ids, want) {
+			t.Errorf("states = [%q]: results %v; want %v", c.state, ids, want)
 		}
 	}
 }
@@ -487,7 +508,7 @@ func TestSnapshotExportsDataSource_jobsCreatedWhilePaging(t *testing.T) {
 	expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterGenerated),
 		append(expectExports(exportsAddr, sandbox.GeneratedJobs+5, resultsAre(all)),
 			statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("results").AtSliceIndex(0),
-				knownvalue.ObjectExact(jobChecks(created[4]))))...)
+				knownvalue.ObjectExact(jobChecks(created[4], ""))))...)
 }
 
 func TestSnapshotExportsDataSource_readTimeout(t *testing.T) {
@@ -533,4 +554,123 @@ func TestAccLive_snapshotExports(t *testing.T) {
 	config := providerConfig() + block(`data "atlasexports_snapshot_exports" "this"`,
 		attr("project_id", os.Getenv("MONGODB_ATLAS_PROJECT_ID")), attr("cluster_name", os.Getenv("MONGODB_ATLAS_CLUSTER_NAME")))
 	accTest(t, resource.TestStep{Config: config, Check: checkNewestFirst(exportsAddr)})
+}
+
+// reexportedSnapshots are the snapshot times of sandbox.ReexportedJobs, in
+// their order, as each prefix names it: the recordings' form, the
+// documentation's with +0000 and with +0200 (03:27 in UTC), and none.
+var reexportedSnapshots = []string{
+	"2026-08-09T03:27:00Z", "2026-08-13T09:27:00Z", "2026-08-13T03:27:00Z", "2026-08-12T03:27:00Z",
+	"2026-08-11T03:27:00Z", "2026-08-10T03:27:00Z", "2026-08-09T03:27:00Z", "",
+}
+
+// reexportedResults checks results to be exactly these jobs of
+// sandbox.ReexportedJobs, by index, in this order, every attribute of each.
+func reexportedResults(indexes ...int) knownvalue.Check {
+	jobs := sandbox.ReexportedJobs()
+	checks := make([]knownvalue.Check, len(indexes))
+	for i, index := range indexes {
+		checks[i] = knownvalue.ObjectExact(jobChecks(jobs[index], reexportedSnapshots[index]))
+	}
+	return knownvalue.ListExact(checks)
+}
+
+// Both orders over a cluster where the snapshot of 9 August was exported
+// again on 13 August: by created_at that export comes first; by
+// snapshot_created_at it comes after every newer snapshot, next to the
+// first export of the same snapshot, and the job whose prefix names no
+// snapshot comes last. Every attribute of every job is checked, the failed
+// job's state_reason and the prefixes of both forms among them, with the
+// sandbox serving the jobs in each order a server may (the contract
+// promises none).
+func TestSnapshotExportsDataSource_orderBy(t *testing.T) {
+	t.Parallel()
+	for _, order := range []sandbox.JobOrder{sandbox.NewestFirst, sandbox.OldestFirst, sandbox.Shuffled} {
+		t.Run("served "+order.String(), func(t *testing.T) {
+			t.Parallel()
+			_, url := startSandbox(t, func(s *sandbox.Server) { s.JobOrder = order })
+			createdAddr, snapshotAddr := "data.atlasexports_snapshot_exports.created", "data.atlasexports_snapshot_exports.snapshot"
+			expectState(t, providerBlock(url)+
+				namedExportsBlock("created", sandbox.ClusterReexported)+
+				namedExportsBlock("snapshot", sandbox.ClusterReexported, attr("order_by", "snapshot_created_at")),
+				append(append(
+					expectExports(createdAddr, 8, reexportedResults(0, 1, 2, 3, 4, 5, 6, 7)),
+					expectExports(snapshotAddr, 8, reexportedResults(1, 2, 3, 4, 5, 0, 6, 7))...),
+					statecheck.ExpectKnownValue(createdAddr, tfjsonpath.New("export_buckets"), exportBucketsCheck(sandbox.BucketAWS, sandbox.BucketGCP)),
+					statecheck.ExpectKnownValue(snapshotAddr, tfjsonpath.New("export_buckets"), exportBucketsCheck(sandbox.BucketAWS, sandbox.BucketGCP)))...)
+		})
+	}
+}
+
+// order_by applies after states and before limit: the newest successful
+// export by each order, and only its bucket is read.
+func TestSnapshotExportsDataSource_orderByWithStatesAndLimit(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct {
+		orderBy []string
+		want    knownvalue.Check
+		buckets []string
+	}{
+		"created_at (the default)": {want: reexportedResults(0, 3), buckets: []string{sandbox.BucketAWS, sandbox.BucketGCP}},
+		"created_at":               {orderBy: []string{attr("order_by", "created_at")}, want: reexportedResults(0, 3), buckets: []string{sandbox.BucketAWS, sandbox.BucketGCP}},
+		"snapshot_created_at":      {orderBy: []string{attr("order_by", "snapshot_created_at")}, want: reexportedResults(3, 4), buckets: []string{sandbox.BucketAWS}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sbx, url := startSandbox(t)
+			expectState(t, providerBlock(url)+exportsBlock(sandbox.ClusterReexported, append(c.orderBy, `states = ["Successful"]`, "limit = 2")...),
+				append(expectExports(exportsAddr, 8, c.want),
+					statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("export_buckets"), exportBucketsCheck(c.buckets...)))...)
+			if gets := slices.Sorted(maps.Keys(bucketGETs(sbx))); !slices.Equal(gets, c.buckets) {
+				t.Errorf("GETs of the buckets %v; want only those of the two jobs kept, %v", gets, c.buckets)
+			}
+		})
+	}
+}
+
+func TestSnapshotExportsDataSource_invalidOrderByFailsAtPlan(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+exportsBlock(sandbox.ClusterReexported, attr("order_by", "snapshot")),
+		errorText(`order_by = "snapshot"`, `value must be one of: ["created_at" "snapshot_created_at"], got: "snapshot"`))
+}
+
+// Jobs are ordered by their whole createdAt, fractions of a second
+// included, and the jobs whose createdAt is missing or not a time come
+// after every other, among themselves by id.
+func TestSnapshotExportsDataSource_createdAtOrder(t *testing.T) {
+	t.Parallel()
+	const cluster = "odd-times"
+	job := func(id, createdAt string) sandbox.Job {
+		return sandbox.Job{ID: id, ExportBucketID: sandbox.BucketAWS, State: "Successful", CreatedAt: createdAt,
+			Prefix: "exported_snapshots/" + sandbox.OrgID + "/" + sandbox.ProjectID + "/" + cluster + "/2026-08-31T2359/1788220799"}
+	}
+	quarter := job("64b7e30ac1d2a3b4c5d6e0a3", "2026-09-01T00:00:00.250Z")
+	threeQuarters := job("64b7e30ac1d2a3b4c5d6e0a1", "2026-09-01T00:00:00.750Z")
+	whole := job("64b7e30ac1d2a3b4c5d6e0a2", "2026-09-01T00:00:00Z")
+	before := job("64b7e30ac1d2a3b4c5d6e0a0", "2026-08-31T23:59:59Z")
+	missing := job("ffb7e30ac1d2a3b4c5d6e0ff", "")
+	notATime := job("feb7e30ac1d2a3b4c5d6e0fe", "yesterday")
+	_, url := startSandbox(t, func(s *sandbox.Server) {
+		s.SetJobs(sandbox.ProjectID, cluster, []sandbox.Job{missing, quarter, before, notATime, whole, threeQuarters})
+	})
+	expectState(t, providerBlock(url)+exportsBlock(cluster),
+		expectExports(exportsAddr, 6, resultsAre([]sandbox.Job{threeQuarters, quarter, whole, before, missing, notATime}))...)
+}
+
+// A job without a state is in no states filter, even one naming every
+// state, and is listed, with a null state, without one.
+func TestSnapshotExportsDataSource_jobWithoutState(t *testing.T) {
+	t.Parallel()
+	const cluster = "stateless"
+	jobs := sandbox.GenerateJobs(cluster, 6, 9)
+	stateless := jobs[2]
+	stateless.State = ""
+	jobs[2] = stateless
+	_, url := startSandbox(t, func(s *sandbox.Server) { s.SetJobs(sandbox.ProjectID, cluster, jobs) })
+	allAddr, filteredAddr := "data.atlasexports_snapshot_exports.all", "data.atlasexports_snapshot_exports.filtered"
+	expectState(t, providerBlock(url)+namedExportsBlock("all", cluster)+
+		namedExportsBlock("filtered", cluster, `states = ["Queued", "InProgress", "Successful", "Failed", "Cancelled"]`),
+		append(expectExports(allAddr, 6, resultsAre(newestFirst(jobs))),
+			expectExports(filteredAddr, 6, resultsAre(newestFirst(slices.Delete(slices.Clone(jobs), 2, 3))))...)...)
 }

@@ -77,6 +77,11 @@ const (
 	// ClusterBucketKinds holds a Successful job for each seeded export
 	// bucket (BucketKindsJobs) and one whose bucket has been deleted.
 	ClusterBucketKinds = "bucket-kinds"
+	// ClusterReexported holds daily exports (ReexportedJobs) where an old
+	// snapshot was exported again after newer ones, so that the newest job
+	// and the newest data differ, with both forms of the prefix's snapshot
+	// date.
+	ClusterReexported = "reexported"
 
 	GeneratedJobs = 3000
 
@@ -173,6 +178,73 @@ func BucketKindsJobs() []Job {
 		})
 	}
 	return jobs
+}
+
+// ReexportedJobs are the jobs of ClusterReexported, newest first by
+// createdAt. The snapshots are daily at 03:27; each is exported a minute
+// later, in the form of the real recordings (2026-08-10T0327) or of the
+// documentation (2026-08-11T0327+0000, with its leading slash; one with a
+// +0200 offset). On 13 August the snapshot of 9 August is exported again, so
+// that it is the newest job but not the newest data; that day's own export
+// failed, and a snapshot taken later that day is still being exported. The
+// oldest job's prefix does not name its snapshot.
+func ReexportedJobs() []Job {
+	day := func(d, hour, minute, second int) time.Time {
+		return time.Date(2026, 8, d, hour, minute, second, 0, time.UTC)
+	}
+	jobs := []struct {
+		created, snapshot time.Time
+		snapshotSegment   string // "" for the recordings' form of snapshot
+		leadingSlash      bool
+		state             string
+		bucket            string
+	}{
+		{created: day(13, 10, 5, 12), snapshot: day(9, 3, 27, 0), state: "Successful", bucket: BucketGCP},
+		{created: day(13, 9, 28, 3), snapshot: day(13, 9, 27, 0), state: "InProgress", bucket: BucketAWS},
+		{created: day(13, 3, 28, 25), snapshot: day(13, 3, 27, 0), state: "Failed", bucket: BucketAWS},
+		{created: day(12, 3, 28, 40), snapshot: day(12, 3, 27, 0), snapshotSegment: "2026-08-12T0527+0200", state: "Successful", bucket: BucketAWS},
+		{created: day(11, 3, 28, 31), snapshot: day(11, 3, 27, 0), snapshotSegment: "2026-08-11T0327+0000", leadingSlash: true, state: "Successful", bucket: BucketAWS},
+		{created: day(10, 3, 28, 25), snapshot: day(10, 3, 27, 0), state: "Successful", bucket: BucketAWS},
+		{created: day(9, 3, 28, 10), snapshot: day(9, 3, 27, 0), state: "Successful", bucket: BucketAWS},
+		{created: day(8, 3, 28, 2), snapshot: day(8, 3, 27, 0), snapshotSegment: "-", state: "Successful", bucket: BucketAWS},
+	}
+	out := make([]Job, len(jobs))
+	for i, j := range jobs {
+		segment := j.snapshotSegment
+		if segment == "" {
+			segment = j.snapshot.Format("2006-01-02T1504")
+		}
+		tail := segment + "/" + fmt.Sprint(j.created.Unix())
+		if segment == "-" { // no snapshot date at all
+			tail = fmt.Sprint(j.created.Unix())
+		}
+		prefix := docsPrefix(ClusterReexported, tail)
+		if j.leadingSlash {
+			prefix = "/" + prefix
+		}
+		job := Job{
+			ID:             objectID(j.created, 11, uint64(i)), //nolint:gosec // i is a non-negative index
+			SnapshotID:     objectID(j.snapshot, 11, 0),        // one snapshot, one id, however often exported
+			ExportBucketID: j.bucket,
+			State:          j.state,
+			CreatedAt:      j.created.Format(time.RFC3339),
+			Prefix:         prefix,
+			CustomData:     &[]Label{},
+			ExportStatus:   &ExportStatus{ExportedCollections: 12, TotalCollections: 12},
+		}
+		switch j.state {
+		case "Successful":
+			job.FinishedAt = j.created.Add(14 * time.Minute).Format(time.RFC3339)
+		case "InProgress":
+			job.ExportStatus = &ExportStatus{ExportedCollections: 5, TotalCollections: 12}
+		case "Failed":
+			job.FinishedAt = j.created.Add(3 * time.Minute).Format(time.RFC3339)
+			job.ExportStatus = &ExportStatus{ExportedCollections: 2, TotalCollections: 12}
+			job.StateReason = &StateReason{ErrorCode: "EXPORT_FAILED", Message: "Export to the bucket failed: access denied by the bucket policy."}
+		}
+		out[i] = job
+	}
+	return out
 }
 
 func docsPrefix(cluster, tail string) string {

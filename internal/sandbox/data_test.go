@@ -107,3 +107,45 @@ func TestSetJobs_servesNewestFirst(t *testing.T) {
 		t.Errorf("stored order %v, want 3 4 2 1", got)
 	}
 }
+
+// TestReexportedJobs: newest first by createdAt, unique ids, and what the
+// cluster is for: the newest job exports an older snapshot than other jobs
+// do, one snapshot is exported twice under one snapshot id, and the prefixes
+// use both forms of the snapshot date (and one none).
+func TestReexportedJobs(t *testing.T) {
+	jobs := ReexportedJobs()
+	ids := map[string]bool{}
+	for i, j := range jobs {
+		if ids[j.ID] {
+			t.Errorf("job %d: id %s repeated", i, j.ID)
+		}
+		ids[j.ID] = true
+		if i > 0 && jobs[i-1].CreatedAt <= j.CreatedAt {
+			t.Errorf("job %d (%s) is not older than job %d (%s)", i, j.CreatedAt, i-1, jobs[i-1].CreatedAt)
+		}
+		if (j.State == "Failed") != (j.StateReason != nil) {
+			t.Errorf("job %d: state %s with stateReason %+v", i, j.State, j.StateReason)
+		}
+	}
+	newest := jobs[0]
+	if !strings.Contains(newest.Prefix, "/2026-08-09T0327/") || newest.SnapshotID != jobs[6].SnapshotID ||
+		!strings.Contains(jobs[6].Prefix, "/2026-08-09T0327/") {
+		t.Errorf("the newest job does not export again the snapshot of 9 August that job 6 exported: %+v, %+v", newest, jobs[6])
+	}
+	for _, want := range []string{
+		"/reexported/2026-08-12T0527+0200/", // an offset
+		"/reexported/2026-08-10T0327/",      // as the recordings
+		"/reexported/1786159682",            // no snapshot date
+	} {
+		found := false
+		for _, j := range jobs {
+			found = found || strings.Contains(j.Prefix, want)
+		}
+		if !found {
+			t.Errorf("no prefix contains %q", want)
+		}
+	}
+	if !strings.HasPrefix(jobs[4].Prefix, "/exported_snapshots/") || !strings.Contains(jobs[4].Prefix, "/2026-08-11T0327+0000/") {
+		t.Errorf("job 4's prefix %q is not the documentation's form", jobs[4].Prefix)
+	}
+}

@@ -385,6 +385,22 @@ func TestFixtures_example(t *testing.T) {
 	if !sharded || !forbidden || !behaving {
 		t.Errorf("sharded job %v, bucket answering 403 %v, cluster with latency and rate limit %v", sharded, forbidden, behaving)
 	}
+	// A cluster whose newest job exports an older snapshot than other jobs,
+	// in both forms of the snapshot date.
+	for _, c := range f.Projects[0].Clusters {
+		if c.Name != "ledger-reexported" {
+			continue
+		}
+		newest := c.Jobs[0]
+		if !strings.Contains(newest.Prefix, "/2026-08-10T0327/") || newest.SnapshotID != c.Jobs[3].SnapshotID {
+			t.Errorf("the newest job of ledger-reexported does not export the oldest snapshot again: %+v", newest)
+		}
+		if !strings.Contains(c.Jobs[1].Prefix, "/2026-08-12T0327+0000/") || !strings.Contains(c.Jobs[2].Prefix, "/2026-08-11T0527+0200/") {
+			t.Errorf("ledger-reexported lacks the documentation's form of the snapshot date: %q, %q", c.Jobs[1].Prefix, c.Jobs[2].Prefix)
+		}
+		return
+	}
+	t.Error("no cluster ledger-reexported")
 }
 
 // TestFixtures_roundTrip: the real client lists and gets every job of the
@@ -453,8 +469,8 @@ func TestFixtures_roundTrip(t *testing.T) {
 					}
 				}
 			}
-			if jobs != 6 {
-				t.Errorf("%d jobs compared, want the example's 6", jobs)
+			if jobs != 10 {
+				t.Errorf("%d jobs compared, want the example's 10", jobs)
 			}
 		})
 	}

@@ -90,7 +90,8 @@ type Server struct {
 // New returns a sandbox seeded with the documentation examples, a generated
 // cluster of GeneratedJobs jobs, an empty cluster, a cluster whose jobs
 // point at each kind of export bucket (and at a deleted one) and those
-// buckets, accepting the sandbox key pair and service account.
+// buckets, and a cluster where an old snapshot was exported after newer
+// ones, accepting the sandbox key pair and service account.
 func New() *Server {
 	s := NewEmpty()
 	s.AddKey(PublicKey, PrivateKey)
@@ -100,6 +101,7 @@ func New() *Server {
 	s.SetJobs(ProjectID, ClusterGenerated, GenerateJobs(ClusterGenerated, GeneratedJobs, 1))
 	s.SetJobs(ProjectID, ClusterEmpty, nil)
 	s.SetJobs(ProjectID, ClusterBucketKinds, BucketKindsJobs())
+	s.SetJobs(ProjectID, ClusterReexported, ReexportedJobs())
 	s.SetExportBuckets(ProjectID, SeededExportBuckets()...)
 	return s
 }

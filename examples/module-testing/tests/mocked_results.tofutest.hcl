@@ -7,33 +7,22 @@ mock_provider "atlasexports" {
   mock_data "atlasexports_snapshot_exports" {
     defaults = {
       results = [{
-        id               = "69fbcb74a1b2c3d4e5f60113"
-        snapshot_id      = "69fbc91ca1b2c3d4e5f60214"
-        export_bucket_id = "6650aa2fbb22cc33dd44ee60"
-        state            = "Successful"
-        created_at       = "2026-05-06T23:15:00Z"
-        finished_at      = "2026-05-06T23:35:00Z"
-        prefix           = "exported_snapshots/5f3c6a0de1b2c3d4e5f60718/6650aa11bb22cc33dd44ee55/analytics/2026-05-06T2315/1778109300"
+        id                  = "69fbcb74a1b2c3d4e5f60113"
+        snapshot_id         = "69fbc91ca1b2c3d4e5f60214"
+        export_bucket_id    = "6650aa2fbb22cc33dd44ee60"
+        state               = "Successful"
+        created_at          = "2026-05-06T23:15:00Z"
+        finished_at         = "2026-05-06T23:35:00Z"
+        prefix              = "exported_snapshots/5f3c6a0de1b2c3d4e5f60718/6650aa11bb22cc33dd44ee55/analytics/2026-05-06T2315/1778109300"
+        snapshot_created_at = "2026-05-06T23:15:00Z"
         components = [
           { export_id = "69fbcb74a1b2c3d4e5f60315", replica_set_name = "atlas-q1w2e3-shard-0" },
           { export_id = "69fbcb74a1b2c3d4e5f60316", replica_set_name = "atlas-q1w2e3-shard-1" },
         ]
         custom_data   = []
         export_status = { exported_collections = 30, total_collections = 30 }
-        links         = []
         state_reason  = null
-        export_bucket = {
-          id                         = "6650aa2fbb22cc33dd44ee60"
-          bucket_name                = "example-exports"
-          cloud_provider             = "AWS"
-          region                     = "us-east-1"
-          iam_role_id                = "6650aa30bb22cc33dd44ee61"
-          require_private_networking = false
-          service_url                = null
-          role_id                    = null
-          tenant_id                  = null
-        }
-        uri = "s3://example-exports/exported_snapshots/5f3c6a0de1b2c3d4e5f60718/6650aa11bb22cc33dd44ee55/analytics/2026-05-06T2315/1778109300"
+        uri           = "s3://example-exports/exported_snapshots/5f3c6a0de1b2c3d4e5f60718/6650aa11bb22cc33dd44ee55/analytics/2026-05-06T2315/1778109300"
       }]
     }
   }
