@@ -165,7 +165,7 @@ func readSnippets(root string) ([]snippet, error) {
 func exampleTexts(root string) (map[string]string, error) {
 	texts := map[string]string{}
 	err := filepath.WalkDir(filepath.Join(root, "examples"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".tf") || strings.HasSuffix(path, ".hcl")) {
+		if err != nil || d.IsDir() || (!strings.HasSuffix(path, ".tf") && !strings.HasSuffix(path, ".hcl")) {
 			return err
 		}
 		content, err := os.ReadFile(path)
