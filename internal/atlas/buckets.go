@@ -59,33 +59,50 @@ func (c *Client) exportBucketURL(projectID, bucketID string) string {
 // bucketCache holds the export buckets the client has read, and the ones
 // Atlas said do not exist, for the client's lifetime: a bucket's fields do
 // not change once it exports, and jobs by the thousand share a few buckets.
-// Failures that may pass (cancellations, timeouts, 5xx, 401, 403) are not
-// kept. Two reads that want the same bucket at the same moment may each ask
-// for it; the cache saves the requests of every later read.
+// Reads of one bucket at the same moment (the data sources of one plan)
+// share one request. Failures that may pass (timeouts, 5xx, 401, 403) are
+// not kept: the reads waiting for one get it, later reads ask again.
 type bucketCache struct {
 	mu    sync.Mutex
-	known map[string]bucketAnswer
+	reads map[string]*bucketRead
 }
 
-type bucketAnswer struct {
+// bucketRead is one read of a bucket: in flight until done is closed, then
+// its answer.
+type bucketRead struct {
+	done   chan struct{}
 	bucket *ExportBucket
-	err    error // wraps ErrExportBucketNotFound; nil with a bucket
+	err    error // wraps ErrExportBucketNotFound for a bucket that does not exist
+	// abandoned is set when the read failed because its caller gave up
+	// (its context ended), which says nothing of the bucket: the callers
+	// waiting for it ask again.
+	abandoned bool
 }
 
-func (bc *bucketCache) lookup(key string) (bucketAnswer, bool) {
+// join returns the read of key in flight or done, or starts one that the
+// caller must do (leader true).
+func (bc *bucketCache) join(key string) (read *bucketRead, leader bool) {
 	bc.mu.Lock()
 	defer bc.mu.Unlock()
-	a, ok := bc.known[key]
-	return a, ok
-}
-
-func (bc *bucketCache) store(key string, a bucketAnswer) {
-	bc.mu.Lock()
-	defer bc.mu.Unlock()
-	if bc.known == nil {
-		bc.known = map[string]bucketAnswer{}
+	if read, ok := bc.reads[key]; ok {
+		return read, false
 	}
-	bc.known[key] = a
+	if bc.reads == nil {
+		bc.reads = map[string]*bucketRead{}
+	}
+	read = &bucketRead{done: make(chan struct{})}
+	bc.reads[key] = read
+	return read, true
+}
+
+// finish publishes a read's answer, keeping it only if it will not change.
+func (bc *bucketCache) finish(key string, read *bucketRead) {
+	bc.mu.Lock()
+	if read.err != nil && !errors.Is(read.err, ErrExportBucketNotFound) {
+		delete(bc.reads, key)
+	}
+	bc.mu.Unlock()
+	close(read.done)
 }
 
 // GetExportBucket reads one export bucket, or takes it from the client's
@@ -100,14 +117,25 @@ func (c *Client) GetExportBucket(ctx context.Context, projectID, bucketID string
 		return nil, fmt.Errorf("export bucket ID %q is not 24 lowercase hexadecimal characters", bucketID)
 	}
 	key := projectID + "/" + bucketID
-	if a, ok := c.buckets.lookup(key); ok {
-		return a.bucket, a.err
+	for {
+		read, leader := c.buckets.join(key)
+		if leader {
+			// The request runs under this caller's context alone, within its
+			// own retries: another caller's deadline never ends it.
+			read.bucket, read.err = c.fetchExportBucket(ctx, projectID, bucketID)
+			read.abandoned = read.err != nil && ctx.Err() != nil
+			c.buckets.finish(key, read)
+			return read.bucket, read.err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("reading export bucket %s of project %s: %w", bucketID, projectID, ctx.Err())
+		case <-read.done:
+		}
+		if !read.abandoned {
+			return read.bucket, read.err
+		}
 	}
-	bucket, err := c.fetchExportBucket(ctx, projectID, bucketID)
-	if err == nil || errors.Is(err, ErrExportBucketNotFound) {
-		c.buckets.store(key, bucketAnswer{bucket: bucket, err: err})
-	}
-	return bucket, err
 }
 
 func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID string) (*ExportBucket, error) {

@@ -58,9 +58,12 @@ type Config struct {
 	PublicKey  string
 	PrivateKey string
 	// ClientID and ClientSecret are an Atlas service account (OAuth 2.0 client
-	// credentials). Set either the key pair or the service account.
+	// credentials).
 	ClientID     string
 	ClientSecret string
+	// AccessToken is a service account's access token obtained beforehand,
+	// sent as it is. Set exactly one kind of credentials.
+	AccessToken string
 	// APIVersion is APIVersionV2 (default) or APIVersionV1.
 	APIVersion string
 	// MaxRetries is the number of retries after the first attempt. Unlike
@@ -166,6 +169,8 @@ func New(cfg Config) (*Client, error) {
 
 	var authenticated http.RoundTripper
 	switch {
+	case cfg.AccessToken != "":
+		authenticated = &staticBearer{next: transport, token: cfg.AccessToken}
 	case cfg.PublicKey != "" && cfg.PrivateKey != "":
 		// Every attempt passes through mongodb-forks/digest, which answers a
 		// fresh challenge whenever the cached one (digest.go) is refused.

@@ -179,3 +179,15 @@ func usable(token *oauth2.Token) bool {
 	}
 	return token.Expiry.IsZero() || time.Now().Add(tokenRenewalMargin).Before(token.Expiry)
 }
+
+// staticBearer sends a ready access token with every request.
+type staticBearer struct {
+	next  http.RoundTripper
+	token string
+}
+
+func (t *staticBearer) RoundTrip(req *http.Request) (*http.Response, error) {
+	authed := req.Clone(req.Context())
+	authed.Header.Set("Authorization", "Bearer "+t.token)
+	return t.next.RoundTrip(authed)
+}

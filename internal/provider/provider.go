@@ -25,14 +25,19 @@ import (
 )
 
 // Environment variables the provider reads when an attribute is not set.
-// The names are the official mongodbatlas provider's, so existing setups work.
+// The names are the official mongodbatlas provider's, so existing setups
+// work: the documented MONGODB_ATLAS_PUBLIC_API_KEY and
+// MONGODB_ATLAS_PRIVATE_API_KEY, and the older MONGODB_ATLAS_PUBLIC_KEY and
+// MONGODB_ATLAS_PRIVATE_KEY, which it still reads when the documented ones
+// are unset.
 //
 //nolint:gosec // G101: these are the names of variables, not credentials
 const (
-	EnvPublicKey       = "MONGODB_ATLAS_PUBLIC_KEY"
+	EnvAccessToken     = "MONGODB_ATLAS_ACCESS_TOKEN"
 	EnvPublicAPIKey    = "MONGODB_ATLAS_PUBLIC_API_KEY"
-	EnvPrivateKey      = "MONGODB_ATLAS_PRIVATE_KEY"
+	EnvPublicKey       = "MONGODB_ATLAS_PUBLIC_KEY"
 	EnvPrivateAPIKey   = "MONGODB_ATLAS_PRIVATE_API_KEY"
+	EnvPrivateKey      = "MONGODB_ATLAS_PRIVATE_KEY"
 	EnvClientID        = "MONGODB_ATLAS_CLIENT_ID"
 	EnvClientSecret    = "MONGODB_ATLAS_CLIENT_SECRET"
 	EnvBaseURL         = "MONGODB_ATLAS_BASE_URL"
@@ -54,6 +59,7 @@ func New(version string) func() provider.Provider {
 }
 
 type providerModel struct {
+	AccessToken           types.String `tfsdk:"access_token"`
 	PublicKey             types.String `tfsdk:"public_key"`
 	PrivateKey            types.String `tfsdk:"private_key"`
 	ClientID              types.String `tfsdk:"client_id"`
@@ -83,37 +89,45 @@ func (p *atlasExportsProvider) Metadata(_ context.Context, _ provider.MetadataRe
 func (p *atlasExportsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads MongoDB Atlas Cloud Backup snapshot export jobs: every page, with retries, " +
-			"timeouts and the reason a job failed. Authenticate with a programmatic API key (HTTP Digest) " +
-			"or a service account (OAuth 2.0), in the attributes below or in the environment.",
+			"timeouts and the reason a job failed. Authenticate with a service account, an access token or a " +
+			"programmatic API key, in the attributes below or, when the provider block sets none, in the " +
+			"environment. Within one source an access token wins over a service account, which wins over an API " +
+			"key (a warning names what is ignored), as in the mongodbatlas provider.",
 		Attributes: map[string]schema.Attribute{
-			"public_key": schema.StringAttribute{
-				MarkdownDescription: "Public part of an Atlas programmatic API key. Defaults to `" + EnvPublicAPIKey +
-					"` or `" + EnvPublicKey + "`. Use with `private_key`; do not combine with `client_id`.",
-				Optional: true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.ConflictsWith(path.MatchRoot("client_id"), path.MatchRoot("client_secret")),
-				},
-			},
-			"private_key": schema.StringAttribute{
-				MarkdownDescription: "Private part of the API key. Defaults to `" + EnvPrivateAPIKey + "` or `" +
-					EnvPrivateKey + "`. Sensitive: it is never logged or shown.",
-				Optional:  true,
-				Sensitive: true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.ConflictsWith(path.MatchRoot("client_id"), path.MatchRoot("client_secret")),
-				},
-			},
 			"client_id": schema.StringAttribute{
-				MarkdownDescription: "Client ID of an Atlas service account, Atlas's recommended authentication. " +
-					"Defaults to `" + EnvClientID + "`. Use with `client_secret`; do not combine with `public_key`.",
+				MarkdownDescription: "Client ID of an Atlas service account, Atlas's recommended way to authenticate. " +
+					"Use with `client_secret`. Defaults to `" + EnvClientID + "` when the provider block sets no " +
+					"credentials.",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"client_secret": schema.StringAttribute{
 				MarkdownDescription: "Client secret of the service account. Defaults to `" + EnvClientSecret +
-					"`. Sensitive: it is never logged or shown.",
+					"` when the provider block sets no credentials. Sensitive: never logged or shown.",
+				Optional:   true,
+				Sensitive:  true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"access_token": schema.StringAttribute{
+				MarkdownDescription: "An access token of a service account, obtained beforehand (it lasts one hour; " +
+					"the provider does not renew it). Defaults to `" + EnvAccessToken + "` when the provider block " +
+					"sets no credentials. Wins over a service account and an API key set beside it. Sensitive: never " +
+					"logged or shown.",
+				Optional:   true,
+				Sensitive:  true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"public_key": schema.StringAttribute{
+				MarkdownDescription: "Public part of an Atlas programmatic API key. Use with `private_key`. Defaults " +
+					"to `" + EnvPublicAPIKey + "` (or the older `" + EnvPublicKey + "`) when the provider block sets no " +
+					"credentials.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"private_key": schema.StringAttribute{
+				MarkdownDescription: "Private part of the API key. Defaults to `" + EnvPrivateAPIKey + "` (or the " +
+					"older `" + EnvPrivateKey + "`) when the provider block sets no credentials. Sensitive: never " +
+					"logged or shown.",
 				Optional:   true,
 				Sensitive:  true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
@@ -168,7 +182,7 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 		return
 	}
 	for name, v := range map[string]interface{ IsUnknown() bool }{
-		"public_key": cfg.PublicKey, "private_key": cfg.PrivateKey, "client_id": cfg.ClientID,
+		"access_token": cfg.AccessToken, "public_key": cfg.PublicKey, "private_key": cfg.PrivateKey, "client_id": cfg.ClientID,
 		"client_secret": cfg.ClientSecret, "base_url": cfg.BaseURL, "api_version": cfg.APIVersion,
 		"max_retries": cfg.MaxRetries, "request_timeout": cfg.RequestTimeout, "max_concurrent_requests": cfg.MaxConcurrentRequests,
 	} {
@@ -190,7 +204,7 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 		UserAgent:             userAgent(p.version, req.TerraformVersion),
 		Logger:                tflogLogger{},
 	}
-	credentialSource := p.resolveCredentials(cfg, &clientCfg, resp)
+	credentialSource := resolveCredentials(cfg, &clientCfg, &resp.Diagnostics)
 
 	// An error in a value from the environment names the variable: an
 	// attribute error would point at an attribute the user never set.
@@ -239,7 +253,7 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 		return
 	}
 	data := &providerData{client: client, credentialSource: credentialSource}
-	for _, s := range []string{clientCfg.PrivateKey, clientCfg.ClientSecret} {
+	for _, s := range []string{clientCfg.PrivateKey, clientCfg.ClientSecret, clientCfg.AccessToken} {
 		if s != "" {
 			data.secrets = append(data.secrets, s)
 		}

@@ -160,7 +160,7 @@ func namedExportsBlock(name, cluster string, extra ...string) string {
 }
 
 // atlasEnv lists every environment variable the provider reads.
-var atlasEnv = []string{EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey, EnvPrivateAPIKey, EnvClientID,
+var atlasEnv = []string{EnvAccessToken, EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey, EnvPrivateAPIKey, EnvClientID,
 	EnvClientSecret, EnvBaseURL, EnvMaxRetries}
 
 // clearAtlasEnv empties the provider's environment for one test, so that a
@@ -228,69 +228,15 @@ func shardedTotal() statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(exportsAddr, tfjsonpath.New("total_count"), knownvalue.Int64Exact(2))
 }
 
-// Credentials, and the base URL, come from the environment when the provider
-// block leaves them out.
-func TestProvider_credentialsFromEnvironment(t *testing.T) {
-	for name, c := range map[string]struct {
-		env            []string
-		attrs          []string
-		baseURLFromEnv bool
-		auth           string
-	}{
-		// Each value falls back on its own: the public half in the
-		// configuration, the secret in the environment.
-		"public_key in the block, PRIVATE_KEY": {
-			env: []string{EnvPrivateKey, sandbox.PrivateKey}, attrs: []string{attr("public_key", sandbox.PublicKey)}, auth: "digest",
-		},
-		"client_id in the block, CLIENT_SECRET": {
-			env: []string{EnvClientSecret, sandbox.ClientSecret}, attrs: []string{attr("client_id", sandbox.ClientID)}, auth: "bearer",
-		},
-		"PUBLIC_KEY and PRIVATE_KEY":         {env: []string{EnvPublicKey, sandbox.PublicKey, EnvPrivateKey, sandbox.PrivateKey}, auth: "digest"},
-		"PUBLIC_API_KEY and PRIVATE_API_KEY": {env: []string{EnvPublicAPIKey, sandbox.PublicKey, EnvPrivateAPIKey, sandbox.PrivateKey}, auth: "digest"},
-		"CLIENT_ID and CLIENT_SECRET":        {env: []string{EnvClientID, sandbox.ClientID, EnvClientSecret, sandbox.ClientSecret}, auth: "bearer"},
-		"BASE_URL too": {
-			env: []string{EnvPublicKey, sandbox.PublicKey, EnvPrivateKey, sandbox.PrivateKey}, baseURLFromEnv: true, auth: "digest",
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			clearAtlasEnv(t)
-			setEnv(t, c.env...)
-			sbx, url := startSandbox(t)
-			provider := providerConfig(append([]string{attr("base_url", url)}, c.attrs...)...)
-			if c.baseURLFromEnv {
-				t.Setenv(EnvBaseURL, url)
-				provider = providerConfig(c.attrs...)
-			}
-			expectState(t, provider+exportsBlock(sandbox.ClusterSharded),
-				shardedTotal())
-			expectAuth(t, sbx, c.auth)
-		})
-	}
-}
-
-func TestProvider_noCredentials(t *testing.T) {
+// The base URL comes from the environment when the provider block leaves it
+// out. (The credential rules are in credentials_test.go.)
+func TestProvider_baseURLFromEnvironment(t *testing.T) {
 	clearAtlasEnv(t)
+	setEnv(t, EnvPublicAPIKey, sandbox.PublicKey, EnvPrivateAPIKey, sandbox.PrivateKey)
 	sbx, url := startSandbox(t)
-	expectFailsBeforeAnyRequest(t, sbx, providerConfig(attr("base_url", url))+exportsBlock(sandbox.ClusterSharded),
-		errorText("No Atlas credentials", "public_key and private_key", "client_id and client_secret",
-			EnvPublicKey, EnvPublicAPIKey, EnvPrivateKey, EnvPrivateAPIKey, EnvClientID, EnvClientSecret))
-}
-
-func TestProvider_incompleteKeyPair(t *testing.T) {
-	clearAtlasEnv(t)
-	sbx, url := startSandbox(t)
-	expectFailsBeforeAnyRequest(t, sbx, providerConfig(attr("base_url", url), attr("public_key", sandbox.PublicKey))+
-		exportsBlock(sandbox.ClusterSharded),
-		errorText("Incomplete Atlas API key", "public_key from the provider block", "private_key is not set"))
-}
-
-func TestProvider_bothCredentialKindsInEnvironment(t *testing.T) {
-	clearAtlasEnv(t)
-	setEnv(t, EnvPublicKey, sandbox.PublicKey, EnvPrivateKey, sandbox.PrivateKey,
-		EnvClientID, sandbox.ClientID, EnvClientSecret, sandbox.ClientSecret)
-	sbx, url := startSandbox(t)
-	expectFailsBeforeAnyRequest(t, sbx, providerConfig(attr("base_url", url))+exportsBlock(sandbox.ClusterSharded),
-		errorText("Both an API key and a service account are set", EnvPublicKey, EnvClientID, "Unset one of them"))
+	t.Setenv(EnvBaseURL, url)
+	expectState(t, providerConfig()+exportsBlock(sandbox.ClusterSharded), shardedTotal())
+	expectAuth(t, sbx, "digest")
 }
 
 // A bad value from the environment is an error naming the variable, not an
@@ -317,7 +263,7 @@ func TestProvider_environmentErrorsNameTheVariable(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			clearAtlasEnv(t)
-			setEnv(t, append([]string{EnvPublicKey, sandbox.PublicKey, EnvPrivateKey, sandbox.PrivateKey}, c.env...)...)
+			setEnv(t, append([]string{EnvPublicAPIKey, sandbox.PublicKey, EnvPrivateAPIKey, sandbox.PrivateKey}, c.env...)...)
 			diags := configureProvider(t, c.attrs)
 			if len(diags) != 1 || diags[0].Summary() != c.summary {
 				t.Fatalf("diagnostics %v, want one error %q", diags, c.summary)
@@ -417,12 +363,6 @@ func TestProvider_invalidAttributesFailAtPlan(t *testing.T) {
 			provider: func(url string) string { return providerBlock(url, attr("api_version", "v3")) },
 			want:     errorText(`api_version = "v3"`, `value must be one of: ["v2" "v1.0"], got: "v3"`),
 		},
-		"api key and service account": {
-			provider: func(url string) string {
-				return providerBlock(url, attr("client_id", sandbox.ClientID), attr("client_secret", sandbox.ClientSecret))
-			},
-			want: errorText("Invalid Attribute Combination", `Attribute "client_id" cannot be specified when "public_key" is specified`),
-		},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -457,7 +397,7 @@ func TestProvider_wrongSecret(t *testing.T) {
 			credentials: []string{attr("public_key", sandbox.PublicKey), attr("private_key", "wrong")},
 			want: errorText("Unable to list snapshot export jobs", "HTTP 401", "USER_UNAUTHORIZED",
 				"Check the API key pair", "public_key/private_key",
-				"In use: the API key's public_key from the provider block and private_key from the provider block"),
+				"In use: an API key (public_key, private_key) from the provider block"),
 		},
 		"client_secret": {
 			credentials: []string{attr("client_id", sandbox.ClientID), attr("client_secret", "wrong")},
@@ -556,7 +496,7 @@ func TestProvider_traceLogHidesSecrets(t *testing.T) {
 		forbidden []string
 	}{
 		"api key": {
-			env:       []string{EnvPublicKey, sandbox.PublicKey, EnvPrivateKey, sandbox.PrivateKey},
+			env:       []string{EnvPublicAPIKey, sandbox.PublicKey, EnvPrivateAPIKey, sandbox.PrivateKey},
 			forbidden: []string{sandbox.PrivateKey, `response="`, "Digest username"},
 		},
 		"service account": {

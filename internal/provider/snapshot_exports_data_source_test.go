@@ -504,7 +504,7 @@ func TestSnapshotExportsDataSource_readTimeout(t *testing.T) {
 }
 
 // liveEnv names the variables the live Atlas test needs.
-var liveEnv = []string{EnvPublicKey, EnvPrivateKey, "MONGODB_ATLAS_PROJECT_ID", "MONGODB_ATLAS_CLUSTER_NAME"}
+var liveEnv = []string{EnvPublicAPIKey, EnvPrivateAPIKey, "MONGODB_ATLAS_PROJECT_ID", "MONGODB_ATLAS_CLUSTER_NAME"}
 
 // liveOptIn is set by make testacc, the one target that reaches Atlas.
 const liveOptIn = "ATLASEXPORTS_LIVE_TESTS"
@@ -527,9 +527,9 @@ func TestAccLive_snapshotExports(t *testing.T) {
 	}
 	// Only this key pair, towards the real Atlas: not a base URL or service
 	// account left in the environment by `make demo` or another setup.
-	publicKey, privateKey := os.Getenv(EnvPublicKey), os.Getenv(EnvPrivateKey)
+	publicKey, privateKey := os.Getenv(EnvPublicAPIKey), os.Getenv(EnvPrivateAPIKey)
 	clearAtlasEnv(t)
-	setEnv(t, EnvPublicKey, publicKey, EnvPrivateKey, privateKey)
+	setEnv(t, EnvPublicAPIKey, publicKey, EnvPrivateAPIKey, privateKey)
 	config := providerConfig() + block(`data "atlasexports_snapshot_exports" "this"`,
 		attr("project_id", os.Getenv("MONGODB_ATLAS_PROJECT_ID")), attr("cluster_name", os.Getenv("MONGODB_ATLAS_CLUSTER_NAME")))
 	accTest(t, resource.TestStep{Config: config, Check: checkNewestFirst(exportsAddr)})
