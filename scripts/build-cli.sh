@@ -4,9 +4,11 @@
 #
 # Usage: scripts/build-cli.sh terraform|opentofu VERSION OUTPUT
 #
-# Both are built in a writable copy of the downloaded module: the module
-# cache is read-only, and `go install MODULE@VERSION` refuses a module with
-# replace directives (OpenTofu has one; Terraform 1.15 and later have ten).
+# `go install MODULE@VERSION` refuses a module with replace directives
+# (OpenTofu has one; Terraform 1.15 and later have ten), so each is built with
+# go build in the module's folder: in a writable copy, since the module cache
+# is read-only and Terraform's needs the change below (OpenTofu's would build
+# in place; one way for both is simpler, and the copy takes a second).
 #
 # Terraform 1.15 and later: go.mod replaces nine remote-state backends
 # (azure, consul, cos, gcs, kubernetes, oci, oss, pg, s3) and internal/legacy
