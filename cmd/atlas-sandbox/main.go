@@ -28,6 +28,7 @@ func main() {
 		"(format: https://github.com/atlasexports/terraform-provider-atlasexports/tree/main/examples/sandbox-fixtures)")
 	latency := flag.Duration("latency", 0, "delay every answer by this much, to model the round trip to Atlas")
 	generate := flag.Int("generate", 0, "also seed a cluster named generated-N with N generated jobs (benchmarks; built-in data only)")
+	order := flag.String("order", "newest", "the order in which every cluster's jobs are listed: newest (as Atlas lists them), oldest or shuffled")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("atlas-sandbox: ")
@@ -43,6 +44,9 @@ func main() {
 		log.Fatal(err)
 	}
 	srv.Latency = *latency
+	if srv.JobOrder, err = sandbox.ParseJobOrder(*order); err != nil {
+		log.Fatalf("-order: %v", err)
+	}
 	listener, err := net.Listen("tcp", *listen)
 	if err != nil {
 		log.Fatal(err)

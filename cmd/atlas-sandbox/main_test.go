@@ -129,6 +129,13 @@ func TestListen_loopbackOnly(t *testing.T) {
 	}
 }
 
+func TestOrder_unknownRefused(t *testing.T) {
+	code, stdout, stderr := runToExit(t, "-order", "random")
+	if code != 1 || stdout != "" || stderr != "atlas-sandbox: -order: job order \"random\" is not one of newest, oldest, shuffled\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
 func TestGenerateWithFixtures_refused(t *testing.T) {
 	code, _, stderr := runToExit(t, "-fixtures", "../../examples/sandbox-fixtures/fixtures.json", "-generate", "10")
 	if code != 1 || !strings.Contains(stderr, "-generate adds to the built-in data: it does not work with -fixtures") {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -56,19 +55,13 @@ func (c *Client) exportBucketURL(projectID, bucketID string) string {
 	return c.baseURL.JoinPath("api", "atlas", APIVersionV2, "groups", projectID, "backup", "exportBuckets", bucketID).String()
 }
 
-// bucketCache holds the export buckets the client has read, and the ones
-// Atlas said do not exist, for the client's lifetime: a bucket's fields do
-// not change once it exports, and jobs by the thousand share a few buckets.
-// Reads of one bucket at the same moment (the data sources of one plan)
-// share one request. Failures that may pass (timeouts, 5xx, 401, 403) are
-// not kept: the reads waiting for one get it, later reads ask again.
-type bucketCache struct {
-	mu    sync.Mutex
-	reads map[string]*bucketRead
-}
-
-// bucketRead is one read of a bucket: in flight until done is closed, then
-// its answer.
+// bucketRead is one read of an export bucket, which the client keeps for its
+// lifetime (Client.buckets): in flight until done is closed, then its
+// answer. A bucket's fields do not change once it exports, and jobs by the
+// thousand share a few buckets: reads of one bucket at the same moment (the
+// data sources of one plan) share one request, and later reads take its
+// answer. Failures that may pass (timeouts, 5xx, 401, 403) are not kept: the
+// reads waiting for one get it, later reads ask again.
 type bucketRead struct {
 	done   chan struct{}
 	bucket *ExportBucket
@@ -77,32 +70,6 @@ type bucketRead struct {
 	// (its context ended), which says nothing of the bucket: the callers
 	// waiting for it ask again.
 	abandoned bool
-}
-
-// join returns the read of key in flight or done, or starts one that the
-// caller must do (leader true).
-func (bc *bucketCache) join(key string) (read *bucketRead, leader bool) {
-	bc.mu.Lock()
-	defer bc.mu.Unlock()
-	if read, ok := bc.reads[key]; ok {
-		return read, false
-	}
-	if bc.reads == nil {
-		bc.reads = map[string]*bucketRead{}
-	}
-	read = &bucketRead{done: make(chan struct{})}
-	bc.reads[key] = read
-	return read, true
-}
-
-// finish publishes a read's answer, keeping it only if it will not change.
-func (bc *bucketCache) finish(key string, read *bucketRead) {
-	bc.mu.Lock()
-	if read.err != nil && !errors.Is(read.err, ErrExportBucketNotFound) {
-		delete(bc.reads, key)
-	}
-	bc.mu.Unlock()
-	close(read.done)
 }
 
 // GetExportBucket reads one export bucket, or takes it from the client's
@@ -118,15 +85,27 @@ func (c *Client) GetExportBucket(ctx context.Context, projectID, bucketID string
 	}
 	key := projectID + "/" + bucketID
 	for {
-		read, leader := c.buckets.join(key)
-		if leader {
+		c.bucketsMu.Lock()
+		read, inFlightOrDone := c.buckets[key]
+		if !inFlightOrDone {
+			read = &bucketRead{done: make(chan struct{})}
+			c.buckets[key] = read
+		}
+		c.bucketsMu.Unlock()
+		if !inFlightOrDone {
 			// The request runs under this caller's context alone, within its
 			// own retries: another caller's deadline never ends it.
 			read.bucket, read.err = c.fetchExportBucket(ctx, projectID, bucketID)
 			read.abandoned = read.err != nil && ctx.Err() != nil
-			c.buckets.finish(key, read)
+			if read.err != nil && !errors.Is(read.err, ErrExportBucketNotFound) {
+				c.bucketsMu.Lock()
+				delete(c.buckets, key)
+				c.bucketsMu.Unlock()
+			}
+			close(read.done)
 			return read.bucket, read.err
 		}
+		c.debug(ctx, "waiting for the read of an export bucket in flight", map[string]any{"export_bucket_id": bucketID})
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("reading export bucket %s of project %s: %w", bucketID, projectID, ctx.Err())
@@ -140,12 +119,13 @@ func (c *Client) GetExportBucket(ctx context.Context, projectID, bucketID string
 
 func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID string) (*ExportBucket, error) {
 	var bucket ExportBucket
-	err := c.getAs(ctx, c.exportBucketURL(projectID, bucketID), MediaTypeBuckets, &bucket)
+	err := c.get(ctx, c.exportBucketURL(projectID, bucketID), MediaTypeBuckets, &bucket)
 	if err != nil {
-		var apiErr *APIError
-		if errors.As(err, &apiErr) {
-			apiErr.forbidden = "Reading export buckets needs the " + ExportBucketRole + " role (or higher) on the " +
-				"project, and the caller's IP address may be missing from the key's API access list."
+		if apiErr, ok := errors.AsType[*APIError](err); ok {
+			if apiErr.StatusCode == http.StatusForbidden {
+				apiErr.hint = "Reading export buckets needs the " + ExportBucketRole + " role (or higher) on the " +
+					"project, and the caller's IP address may be missing from the key's API access list."
+			}
 			// Only Atlas's own word that the bucket is gone makes a
 			// deleted bucket (a warning, and null for its jobs): a missing
 			// project, or a 404 without Atlas's envelope (a gateway, a
@@ -154,7 +134,7 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 				err = fmt.Errorf("%w: %w", ErrExportBucketNotFound, err)
 			}
 		}
-		return nil, fmt.Errorf("reading export bucket %s of project %s: %w", bucketID, projectID, err)
+		return nil, requestFailed(err, "reading export bucket %s of project %s", bucketID, projectID)
 	}
 	c.debug(ctx, "read an export bucket", map[string]any{"export_bucket_id": bucketID, "cloud_provider": str(bucket.CloudProvider)})
 	return &bucket, nil
@@ -175,21 +155,15 @@ type ExportBuckets struct {
 // still in flight and is returned: nothing partial is returned as whole.
 func (c *Client) GetExportBuckets(ctx context.Context, projectID string, bucketIDs []string) (*ExportBuckets, error) {
 	ids := slices.Compact(slices.Sorted(slices.Values(bucketIDs)))
-	found := make([]*ExportBucket, len(ids))
-	notFound := make([]bool, len(ids))
+	buckets := make([]*ExportBucket, len(ids)) // nil for a bucket that no longer exists
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.concurrency)
 	for i, id := range ids {
-		g.Go(func() error {
-			bucket, err := c.GetExportBucket(gctx, projectID, id)
-			switch {
-			case errors.Is(err, ErrExportBucketNotFound):
-				notFound[i] = true
-			case err != nil:
-				return err
+		g.Go(func() (err error) {
+			if buckets[i], err = c.GetExportBucket(gctx, projectID, id); errors.Is(err, ErrExportBucketNotFound) {
+				return nil
 			}
-			found[i] = bucket
-			return nil
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -197,10 +171,10 @@ func (c *Client) GetExportBuckets(ctx context.Context, projectID string, bucketI
 	}
 	result := &ExportBuckets{Found: make(map[string]*ExportBucket, len(ids))}
 	for i, id := range ids {
-		if notFound[i] {
+		if buckets[i] == nil {
 			result.NotFound = append(result.NotFound, id)
 		} else {
-			result.Found[id] = found[i]
+			result.Found[id] = buckets[i]
 		}
 	}
 	return result, nil

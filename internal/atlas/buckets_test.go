@@ -105,59 +105,68 @@ func TestGetExportBucket_cache(t *testing.T) {
 // TestGetExportBucket_failuresAreNotCached: a cancelled or timed-out read,
 // a transient failure and a refusal are asked again by the next read.
 func TestGetExportBucket_failuresAreNotCached(t *testing.T) {
+	hang := sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Hang: time.Minute, Times: 1}
+	// cancelOnArrival is a context cancelled when the bucket GET arrives.
+	cancelOnArrival := func(s *sandbox.Server) context.Context {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.OnArrival = func(r sandbox.Request) {
+			if strings.HasSuffix(r.Path, sandbox.BucketAWS) && r.Auth == "digest" {
+				cancel()
+			}
+		}
+		return ctx
+	}
 	cases := map[string]struct {
-		fault  sandbox.Fault
-		ctx    func() (context.Context, context.CancelFunc)
+		fault sandbox.Fault
+		// ctx is the first read's context; nil for a background one.
+		ctx    func(*sandbox.Server) context.Context
 		wantIs error
 		// firstGETs is the attempts of the first read.
 		firstGETs int
 	}{
-		"timed out": {
-			fault: sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Hang: time.Minute, Times: 1},
-			ctx: func() (context.Context, context.CancelFunc) {
-				return context.WithTimeout(context.Background(), 50*time.Millisecond)
+		// The deadline comes long after the GET (a millisecond away), and
+		// long before its request_timeout (a minute).
+		"read deadline": {
+			fault: hang,
+			ctx: func(*sandbox.Server) context.Context {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				t.Cleanup(cancel)
+				return ctx
 			},
 			wantIs: context.DeadlineExceeded, firstGETs: 1,
 		},
-		"cancelled": {
-			fault: sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Hang: time.Minute, Times: 1},
-			ctx: func() (context.Context, context.CancelFunc) {
-				ctx, cancel := context.WithCancel(context.Background())
-				time.AfterFunc(50*time.Millisecond, cancel)
-				return ctx, cancel
-			},
-			wantIs: context.Canceled, firstGETs: 1,
+		"cancelled": {fault: hang, ctx: cancelOnArrival, wantIs: context.Canceled, firstGETs: 1},
+		"no answer within request_timeout": {
+			fault: sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Hang: time.Minute, Times: 4}, firstGETs: 4,
 		},
 		"503 after the retries": {
-			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusServiceUnavailable, Times: 4},
-			ctx:       func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
-			firstGETs: 4,
+			fault: sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusServiceUnavailable, Times: 4}, firstGETs: 4,
 		},
-		"403": {
-			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusForbidden, Times: 1},
-			ctx:       func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
-			firstGETs: 1,
-		},
+		"403": {fault: sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusForbidden, Times: 1}, firstGETs: 1},
 		// A 404 is a deleted bucket only when Atlas says so of the bucket.
 		"404 of the project": {
-			fault: sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusNotFound, ErrorCode: "GROUP_NOT_FOUND",
-				Times: 1},
-			ctx:       func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
+			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusNotFound, ErrorCode: "GROUP_NOT_FOUND", Times: 1},
 			firstGETs: 1,
 		},
 		"404 without Atlas's envelope": {
 			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusNotFound, HTML: true, Times: 1},
-			ctx:       func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
 			firstGETs: 1,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			sbx, srv := startSandbox(t, nil, seededBuckets)
+			ctx := context.Background()
+			sbx, srv := startSandbox(t, nil, seededBuckets, func(s *sandbox.Server) {
+				if tc.ctx != nil {
+					ctx = tc.ctx(s)
+				}
+			})
 			sbx.AddFault(tc.fault)
-			client := newTestClient(t, srv.URL)
-			ctx, cancel := tc.ctx()
-			defer cancel()
+			client := newTestClient(t, srv.URL, func(cfg *Config) {
+				if tc.ctx == nil {
+					cfg.RequestTimeout = 200 * time.Millisecond
+				}
+			})
 			_, err := client.GetExportBucket(ctx, testProject, sandbox.BucketAWS)
 			if err == nil || errors.Is(err, ErrExportBucketNotFound) || (tc.wantIs != nil && !errors.Is(err, tc.wantIs)) {
 				t.Fatalf("first read: %v, want a failure (%v)", err, tc.wantIs)
@@ -166,47 +175,87 @@ func TestGetExportBucket_failuresAreNotCached(t *testing.T) {
 			if err != nil || str(bucket.BucketName) != "atlas-exports-docs" {
 				t.Fatalf("second read: %v, %v", bucket, err)
 			}
-			// A hung request is logged when the sandbox sees it abandoned,
-			// which may come after the second read.
-			want := tc.firstGETs + 1
-			for deadline := time.Now().Add(2 * time.Second); len(bucketGETs(sbx, sandbox.BucketAWS)) < want && time.Now().Before(deadline); {
-				time.Sleep(5 * time.Millisecond)
-			}
-			if got := len(bucketGETs(sbx, sandbox.BucketAWS)); got != want {
+			if got := len(bucketGETs(sbx, sandbox.BucketAWS)); got != tc.firstGETs+1 {
 				t.Errorf("%d GETs, want %d of the first read and 1 of the second", got, tc.firstGETs)
 			}
 		})
 	}
 }
 
-// TestGetExportBucket_waiterOutlivesTheCallerThatAsked: when the read that
-// started the shared request is cancelled, a read still waiting for the same
-// bucket asks again under its own context instead of failing.
-func TestGetExportBucket_waiterOutlivesTheCallerThatAsked(t *testing.T) {
+// TestGetExportBucket_hangIsBoundedByTheSettings: a bucket GET that never
+// answers ends after max_retries + 1 attempts of request_timeout each, with
+// an error that names the bucket, the attempts and the timeout, and that is
+// not taken for the caller's deadline.
+func TestGetExportBucket_hangIsBoundedByTheSettings(t *testing.T) {
 	sbx, srv := startSandbox(t, nil, seededBuckets)
+	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Hang: time.Minute})
+	client := newTestClient(t, srv.URL, withMaxRetries(1), func(cfg *Config) { cfg.RequestTimeout = 500 * time.Millisecond })
+
+	_, err := client.GetExportBuckets(context.Background(), testProject, []string{sandbox.BucketAWS, sandbox.BucketGCP})
+
+	want := "reading export bucket " + sandbox.BucketGCP + " of project " + testProject +
+		": gave up after 2 attempts: no answer within request_timeout (500ms)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || !strings.Contains(Hint(err), "request_timeout") {
+		t.Errorf("the error passes for the caller's deadline, or its hint %q does not name request_timeout", Hint(err))
+	}
+	if got := len(bucketGETs(sbx, sandbox.BucketGCP)); got != 2 {
+		t.Errorf("%d GETs of the hanging bucket, want 2", got)
+	}
+}
+
+// signalLogger sends on waiting each time the client logs that a read waits
+// for another read's request.
+type signalLogger struct{ waiting chan struct{} }
+
+func (l signalLogger) Debug(_ context.Context, msg string, _ map[string]any) {
+	if msg == "waiting for the read of an export bucket in flight" {
+		l.waiting <- struct{}{}
+	}
+}
+func (signalLogger) Warn(context.Context, string, map[string]any) {}
+
+// TestGetExportBucket_waiterOutlivesTheReadItWaitedFor: a read of a bucket
+// whose request is in flight for another read waits for it; when that read's
+// caller gives up, the waiting read asks again under its own context instead
+// of failing.
+func TestGetExportBucket_waiterOutlivesTheReadItWaitedFor(t *testing.T) {
+	arrived := make(chan struct{}, 4)
+	sbx, srv := startSandbox(t, nil, seededBuckets, func(s *sandbox.Server) {
+		s.OnArrival = func(r sandbox.Request) {
+			if strings.HasSuffix(r.Path, sandbox.BucketGCP) && r.Auth == "digest" {
+				arrived <- struct{}{}
+			}
+		}
+	})
 	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Hang: time.Minute, Times: 1})
-	client := newTestClient(t, srv.URL)
+	logger := signalLogger{waiting: make(chan struct{}, 4)}
+	client := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Logger = logger })
 	first, cancelFirst := context.WithCancel(context.Background())
+	defer cancelFirst()
 	firstDone := make(chan error, 1)
 	go func() {
 		_, err := client.GetExportBucket(first, testProject, sandbox.BucketGCP)
 		firstDone <- err
 	}()
-	for sbx.FaultsFired() == 0 { // the first read's request is hanging
-		time.Sleep(time.Millisecond)
-	}
+	<-arrived // the first read's GET, which hangs
 	secondDone := make(chan error, 1)
 	go func() {
 		_, err := client.GetExportBucket(context.Background(), testProject, sandbox.BucketGCP)
 		secondDone <- err
 	}()
-	time.Sleep(20 * time.Millisecond) // the second read joins the hanging request
+	<-logger.waiting // the second read waits for the first's request
 	cancelFirst()
 	if err := <-firstDone; !errors.Is(err, context.Canceled) {
 		t.Errorf("the cancelled read: %v", err)
 	}
 	if err := <-secondDone; err != nil {
-		t.Errorf("the read still waiting: %v", err)
+		t.Errorf("the read that waited: %v", err)
+	}
+	if got := len(bucketGETs(sbx, sandbox.BucketGCP)); got != 2 {
+		t.Errorf("%d GETs, want 2: the abandoned one, and the waiting read's own", got)
 	}
 }
 

@@ -6,38 +6,28 @@ import (
 	"io"
 	"net/http"
 	"sync"
-
-	"golang.org/x/sync/semaphore"
 )
 
-// A Client has one request budget, shared by every read that goes through
-// it: Terraform runs many reads of one provider configuration at once, and
-// Atlas limits a key (or service account) as a whole, not a read. The
-// budget sits at the bottom of the transport stack, below digest and
-// OAuth, so that every HTTP request the client sends is counted once,
-// whatever sends it: pages, single jobs, digest challenges and the service
-// account's token request. Nothing above it holds a slot while asking for
-// another (digest closes the challenge's answer before it answers it, and
-// the token is fetched before the request that needs it goes down), so
-// slots are never acquired in a nested way.
-//
-// Atlas's RateLimit-Limit and RateLimit-Remaining headers are not used:
-// BENCHMARKS.md says why.
+// A Client has one request budget, shared by every read: Terraform runs many
+// reads of one provider configuration at once, and Atlas limits a key (or
+// service account) as a whole. It sits at the bottom of the transport stack,
+// below digest, so every HTTP request is counted once: pages, jobs, buckets,
+// digest challenges, the token request. Nothing holds a slot while asking
+// for another (digest closes the challenge's answer before answering it; the
+// token is fetched before the attempts that need it). Atlas's RateLimit-*
+// headers are not used: BENCHMARKS.md says why.
 
-// budgetTransport takes a slot of the budget for each request, from before
-// it is sent until its response body is closed (reading the body is part of
-// the request: Atlas is still sending it), and tells the budget how Atlas
-// answered.
+// budgetTransport holds a slot for each request until its response body is
+// closed (Atlas is still sending it), and tells the budget how Atlas answered.
 type budgetTransport struct {
 	next   http.RoundTripper
 	budget *requestBudget
 }
 
 func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	// The wait for a slot honours the request's context: a read that is
-	// cancelled, or whose attempt times out, stops waiting. The wait is part
-	// of the attempt (request_timeout), so a request that cannot even start
-	// within it is retried like one Atlas did not answer in time.
+	// The wait is part of the attempt (request_timeout) and ends with the
+	// request's context: a request that cannot start in time is retried
+	// like one Atlas did not answer in time.
 	if err := t.budget.acquire(req.Context()); err != nil {
 		if req.Body != nil {
 			req.Body.Close() // a RoundTripper closes the body, even on errors
@@ -67,86 +57,80 @@ func (b *budgetedBody) Close() error {
 	return err
 }
 
-// requestBudget bounds the requests in flight and halves the bound when
-// Atlas answers 429, then lets it grow back by one per round of successful
-// answers: Atlas's rate limits are token buckets, and hammering an empty
-// bucket with every request in flight retrying only earns more 429s.
+// requestBudget bounds the requests in flight. A 429 halves the bound at
+// once (new requests wait while the lowered bound is reached, idle slots or
+// not), and it grows back by one per round of successful answers: Atlas's
+// rate limits are token buckets, and hammering an empty one only earns more
+// 429s.
 type requestBudget struct {
-	sem *semaphore.Weighted
-	mu  sync.Mutex
-	max int
-	// held is capacity taken out of service; owed is capacity still to take
-	// out as soon as a request in flight releases it.
-	held, owed int
-	// successes counts answers since the bound last grew.
-	successes int
+	mu        sync.Mutex
+	max       int
+	limit     int // requests allowed in flight now, 1 to max
+	inFlight  int
+	successes int           // answers since the bound last grew
+	freed     chan struct{} // closed (and replaced) when a waiter may start
 }
 
 func newRequestBudget(n int) *requestBudget {
-	return &requestBudget{sem: semaphore.NewWeighted(int64(n)), max: n}
+	return &requestBudget{max: n, limit: n, freed: make(chan struct{})}
 }
 
-func (b *requestBudget) acquire(ctx context.Context) error { return b.sem.Acquire(ctx, 1) }
+// acquire waits until a request may start, or until ctx ends.
+func (b *requestBudget) acquire(ctx context.Context) error {
+	for {
+		freed, ok := b.tryAcquire()
+		if ok {
+			return nil
+		}
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// tryAcquire starts a request if the bound allows one now; if not, it
+// returns a channel closed when that may have changed.
+func (b *requestBudget) tryAcquire() (freed <-chan struct{}, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.inFlight < b.limit {
+		b.inFlight++
+		return nil, true
+	}
+	return b.freed, false
+}
 
 func (b *requestBudget) release() {
 	b.mu.Lock()
-	if b.owed > 0 {
-		b.owed--
-		b.held++
-		b.mu.Unlock()
-		return
-	}
-	b.mu.Unlock()
-	b.sem.Release(1)
+	defer b.mu.Unlock()
+	b.inFlight--
+	b.wakeLocked()
 }
 
-// observe notes an answer: 429 halves the bound, anything else that is not
-// a server failure counts towards growing it back.
+// wakeLocked lets every waiter look again.
+func (b *requestBudget) wakeLocked() {
+	close(b.freed)
+	b.freed = make(chan struct{})
+}
+
+// observe notes an answer: 429 halves the bound; any other answer but a
+// server failure counts towards growing it back by one after as many
+// successes as it allows (once per "round"), so that the requests already in
+// flight do not undo a halving at once.
 func (b *requestBudget) observe(status int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	switch {
 	case status == http.StatusTooManyRequests:
-		b.throttle()
-	case status < http.StatusInternalServerError:
-		b.recover()
+		b.limit = max(b.limit/2, 1)
+		b.successes = 0
+	case status < http.StatusInternalServerError && b.limit < b.max:
+		if b.successes++; b.successes >= b.limit {
+			b.successes = 0
+			b.limit++
+			b.wakeLocked()
+		}
 	}
-}
-
-func (b *requestBudget) throttle() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if effective := b.max - b.held - b.owed; effective > 1 {
-		b.owed += effective - effective/2
-	}
-	b.successes = 0
-}
-
-// recover notes a successful answer. The bound grows back by one after as
-// many successes as it currently allows (additive increase, once per
-// "round"), so that the successes of requests already in flight do not undo
-// a halving at once.
-func (b *requestBudget) recover() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.held+b.owed == 0 {
-		return
-	}
-	b.successes++
-	if b.successes < b.max-b.held-b.owed {
-		return
-	}
-	b.successes = 0
-	switch {
-	case b.owed > 0:
-		b.owed--
-	case b.held > 0:
-		b.held--
-		b.sem.Release(1)
-	}
-}
-
-// limit is the number of requests currently allowed in flight.
-func (b *requestBudget) limit() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.max - b.held - b.owed
 }

@@ -12,85 +12,95 @@ import (
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
 
-// TestRequestBudget_throttleHalves: each 429 halves the requests allowed in flight,
-// never below one.
-func TestRequestBudget_throttleHalves(t *testing.T) {
-	l := newRequestBudget(8)
+// tryAcquireAll starts as many requests as the budget allows now.
+func tryAcquireAll(b *requestBudget) int {
+	n := 0
+	for _, ok := b.tryAcquire(); ok; _, ok = b.tryAcquire() {
+		n++
+	}
+	return n
+}
+
+// limitOf is the number of requests the budget allows in flight now.
+func limitOf(b *requestBudget) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.limit
+}
+
+// TestRequestBudget_429Halves: each 429 halves the requests allowed in
+// flight, never below one.
+func TestRequestBudget_429Halves(t *testing.T) {
+	b := newRequestBudget(8)
 	for _, want := range []int{4, 2, 1, 1} {
-		l.throttle()
-		if got := l.limit(); got != want {
-			t.Fatalf("limit after a throttle = %d, want %d", got, want)
+		b.observe(http.StatusTooManyRequests)
+		if got := limitOf(b); got != want {
+			t.Fatalf("limit after a 429 = %d, want %d", got, want)
 		}
 	}
 }
 
-// TestRequestBudget_capacityFollowsLimit: pages already in flight finish, but
-// as they release their slots only the new limit may start again; recovered
-// capacity becomes available again.
-func TestRequestBudget_capacityFollowsLimit(t *testing.T) {
-	l := newRequestBudget(8)
-	ctx := context.Background()
-	for range 8 {
-		if err := l.acquire(ctx); err != nil {
-			t.Fatal(err)
-		}
+// TestRequestBudget_lowerLimitAppliesAtOnce: after a 429, new requests wait
+// while as many are in flight as the lowered limit allows, even though
+// slots were idle when it came; they do not fill those slots first.
+func TestRequestBudget_lowerLimitAppliesAtOnce(t *testing.T) {
+	b := newRequestBudget(8)
+	if got := tryAcquireAll(b); got != 8 {
+		t.Fatalf("%d requests could start, want 8", got)
 	}
-	l.throttle() // 8 in flight, the limit is now 4
-	for range 8 {
-		l.release()
+	for range 6 {
+		b.release()
 	}
-	if got := tryAcquireAll(l); got != 4 {
-		t.Fatalf("%d requests could start after the throttle, want 4", got)
+	b.observe(http.StatusTooManyRequests) // 2 in flight, 6 slots idle, the limit is now 4
+	if got := tryAcquireAll(b); got != 2 {
+		t.Fatalf("%d more requests could start after the 429, want 2 (4 in flight)", got)
 	}
-	// Grow back: successes until the limit rises by one.
-	before := l.limit()
-	for i := 0; l.limit() == before; i++ {
-		if i > 100 {
-			t.Fatalf("the limit stays at %d after 100 successes", before)
-		}
-		l.recover()
-	}
-	if got := l.limit(); got != before+1 {
-		t.Fatalf("limit grew from %d to %d, want %d", before, got, before+1)
-	}
-	if got := tryAcquireAll(l); got != 1 {
-		t.Errorf("%d more requests could start after the limit grew by one, want 1", got)
+	b.release()
+	if got := tryAcquireAll(b); got != 1 {
+		t.Errorf("%d requests could start once one of 4 ended, want 1", got)
 	}
 }
 
-// TestRequestBudget_recoverGrowsBackToMax: with successes the limit returns to
-// its maximum and no further.
-func TestRequestBudget_recoverGrowsBackToMax(t *testing.T) {
-	l := newRequestBudget(8)
-	l.throttle()
-	l.throttle()
-	prev := l.limit()
+// TestRequestBudget_growsBackByOneARound: after a 429 the limit grows by
+// one after as many successes as it allows, back to its maximum and no
+// further; a waiting request starts when it grows.
+func TestRequestBudget_growsBackByOneARound(t *testing.T) {
+	b := newRequestBudget(8)
+	b.observe(http.StatusTooManyRequests)
+	b.observe(http.StatusTooManyRequests) // limit 2
+	if got := tryAcquireAll(b); got != 2 {
+		t.Fatalf("%d requests could start, want 2", got)
+	}
+	freed, ok := b.tryAcquire()
+	if ok {
+		t.Fatal("a third request could start")
+	}
+	b.observe(http.StatusOK)
+	select {
+	case <-freed:
+		t.Fatal("one success woke the waiting request; the limit grows after two")
+	default:
+	}
+	b.observe(http.StatusOK)
+	<-freed // the limit grew to 3
+	if got := tryAcquireAll(b); got != 1 {
+		t.Fatalf("%d more requests could start, want 1", got)
+	}
+	prev := limitOf(b)
 	for range 1000 {
-		l.recover()
-		if got := l.limit(); got < prev || got > prev+1 {
-			t.Fatalf("limit went from %d to %d on one success", prev, got)
+		b.observe(http.StatusOK)
+		if got := limitOf(b); got < prev || got > prev+1 {
+			t.Fatalf("the limit went from %d to %d on one success", prev, got)
 		}
-		prev = l.limit()
+		prev = limitOf(b)
 	}
 	if prev != 8 {
 		t.Errorf("limit %d after 1000 successes, want 8", prev)
 	}
-	if got := tryAcquireAll(l); got != 8 {
-		t.Errorf("%d requests could start, want 8", got)
+	b.observe(http.StatusInternalServerError)
+	if got := limitOf(b); got != 8 {
+		t.Errorf("a 500 changed the limit to %d", got)
 	}
-	unthrottled := newRequestBudget(3)
-	unthrottled.recover()
-	if got := unthrottled.limit(); got != 3 {
-		t.Errorf("an unthrottled budget's limit is %d after a success, want 3", got)
-	}
-}
-
-func tryAcquireAll(l *requestBudget) int {
-	n := 0
-	for l.sem.TryAcquire(1) {
-		n++
-	}
-	return n
 }
 
 // TestCheckRetry_statuses: the retry policy retries exactly the statuses
@@ -112,15 +122,16 @@ func TestCheckRetry_statuses(t *testing.T) {
 		http.StatusNotFound:            {false, 8},
 		http.StatusNotImplemented:      {false, 8},
 	}
+	client := newTestClient(t, "http://127.0.0.1:1")
 	for status, tc := range cases {
 		t.Run(http.StatusText(status), func(t *testing.T) {
-			retry, err := checkRetry(context.Background(), &http.Response{StatusCode: status}, nil)
+			retry, err := client.checkRetry(context.Background(), &http.Response{StatusCode: status}, nil)
 			if retry != tc.retry || err != nil {
 				t.Errorf("checkRetry = %v, %v; want %v, nil", retry, err, tc.retry)
 			}
 			b := newRequestBudget(8)
 			b.observe(status)
-			if got := b.limit(); got != tc.wantLimit {
+			if got := limitOf(b); got != tc.wantLimit {
 				t.Errorf("limit %d after a %d, want %d", got, status, tc.wantLimit)
 			}
 		})
@@ -191,7 +202,7 @@ func TestClient_429SlowsEveryRead(t *testing.T) {
 	if _, err := client.ListExportJobs(context.Background(), testProject, "other"); StatusCode(err) != http.StatusTooManyRequests {
 		t.Fatalf("reading the other cluster: %v; want its 429", err)
 	}
-	if got := client.budget.limit(); got != 4 {
+	if got := limitOf(client.budget); got != 4 {
 		t.Fatalf("the budget allows %d requests after a 429, want 4", got)
 	}
 	sbx.ResetRequests()
@@ -239,7 +250,7 @@ func TestBudgetTransport_waitHonoursContext(t *testing.T) {
 		t.Fatalf("after the body was closed: %v", err)
 	}
 	resp.Body.Close()
-	if got := transport.budget.sem.TryAcquire(2); got {
-		t.Errorf("the budget of one slot had two free after a double Close")
+	if got := tryAcquireAll(transport.budget); got != 1 {
+		t.Errorf("the budget of one slot had %d free after a double Close", got)
 	}
 }

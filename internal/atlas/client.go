@@ -1,7 +1,8 @@
 // Package atlas is a small client for the MongoDB Atlas Admin API's Cloud
 // Backup snapshot export jobs. It owns HTTP, authentication (HTTP Digest API
-// keys or OAuth 2.0 service accounts), paging, retries and Atlas's error
-// envelope, and has no Terraform imports: the provider only maps its results.
+// keys, OAuth 2.0 service accounts or a ready access token), paging, retries
+// and Atlas's error envelope, and has no Terraform imports: the provider only
+// maps its results.
 package atlas
 
 import (
@@ -14,11 +15,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
+	"github.com/mongodb-forks/digest"
 )
 
 // API versions the client speaks.
@@ -61,15 +62,17 @@ type Config struct {
 	// credentials).
 	ClientID     string
 	ClientSecret string
-	// AccessToken is a service account's access token obtained beforehand,
-	// sent as it is. Set exactly one kind of credentials.
+	// AccessToken is a ready bearer token, sent as it is and never renewed.
+	// Set exactly one kind of credentials: which kind wins when a user gives
+	// several is the provider's rule, not the client's.
 	AccessToken string
 	// APIVersion is APIVersionV2 (default) or APIVersionV1.
 	APIVersion string
 	// MaxRetries is the number of retries after the first attempt. Unlike
 	// the other fields, zero means what it says (no retries): callers start
 	// from DefaultMaxRetries.
-	MaxRetries     int
+	MaxRetries int
+	// RequestTimeout bounds each attempt, its body included.
 	RequestTimeout time.Duration
 	// MaxConcurrentRequests bounds the HTTP requests in flight across every
 	// read of the Client (halved while Atlas answers 429); 1 sends them one
@@ -83,31 +86,35 @@ type Config struct {
 	// Atlas sends no Retry-After (defaults 1s and 30s).
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
-	// Transport, when set, replaces the tuned transport (tests use it to count
-	// connections).
-	Transport http.RoundTripper
 }
 
 // Client reads export jobs from Atlas. It is safe for concurrent use and is
 // meant to live as long as the provider, so that connections are reused.
 type Client struct {
-	baseURL      *url.URL
-	apiVersion   string
-	mediaType    string
-	userAgent    string
-	itemsPerPage int
-	concurrency  int
-	maxListJobs  int
-	budget       *requestBudget
-	logger       Logger
-	api          *retryablehttp.Client
-	preAnswers   *preAnswers // nil with a service account
-	// buckets is client-wide: every read of the provider shares it.
-	buckets bucketCache
+	baseURL        *url.URL
+	apiVersion     string
+	mediaType      string
+	userAgent      string
+	itemsPerPage   int
+	concurrency    int
+	maxListJobs    int
+	requestTimeout time.Duration
+	budget         *requestBudget
+	logger         Logger
+	// api sends the API requests with retries; with a key pair, its
+	// transport answers the digest challenge of each request.
+	api *retryablehttp.Client
+	// Without a key pair, one of these gives the bearer token (auth.go).
+	accessToken    string
+	serviceAccount *serviceAccount
+	// buckets (by projectID/bucketID) is client-wide: every read of the
+	// provider shares it.
+	bucketsMu sync.Mutex
+	buckets   map[string]*bucketRead
 }
 
-// ErrNoCredentials is returned by New when neither a key pair nor a service
-// account is configured.
+// ErrNoCredentials is returned by New when no complete kind of credentials
+// (key pair, service account or access token) is configured.
 var ErrNoCredentials = errors.New("no Atlas credentials")
 
 // New builds a Client. It makes no request.
@@ -123,6 +130,13 @@ func New(cfg Config) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("unsupported API version %q: use %q or %q", cfg.APIVersion, APIVersionV2, APIVersionV1)
 	}
+	keyPair, serviceAccount := cfg.PublicKey != "" && cfg.PrivateKey != "", cfg.ClientID != "" && cfg.ClientSecret != ""
+	switch token := cfg.AccessToken != ""; {
+	case !keyPair && !serviceAccount && !token:
+		return nil, ErrNoCredentials
+	case keyPair && serviceAccount, keyPair && token, serviceAccount && token:
+		return nil, errors.New("more than one kind of Atlas credentials: give one of a key pair, a service account or an access token")
+	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
@@ -132,9 +146,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.ItemsPerPage <= 0 || cfg.ItemsPerPage > MaxItemsPerPage {
 		cfg.ItemsPerPage = MaxItemsPerPage
 	}
-	if cfg.MaxRetries < 0 {
-		cfg.MaxRetries = 0
-	}
+	cfg.MaxRetries = max(cfg.MaxRetries, 0)
 	if cfg.RetryWaitMin <= 0 {
 		cfg.RetryWaitMin = time.Second
 	}
@@ -145,72 +157,37 @@ func New(cfg Config) (*Client, error) {
 		cfg.UserAgent = "terraform-provider-atlasexports"
 	}
 
-	transport := cfg.Transport
-	if transport == nil {
-		transport = newTransport(cfg.MaxConcurrentRequests)
-	}
 	budget := newRequestBudget(cfg.MaxConcurrentRequests)
-	transport = &budgetTransport{next: transport, budget: budget}
+	var transport http.RoundTripper = &budgetTransport{next: newTransport(cfg.MaxConcurrentRequests), budget: budget}
 
 	c := &Client{
-		baseURL:      base,
-		apiVersion:   cfg.APIVersion,
-		mediaType:    MediaTypeV2,
-		userAgent:    cfg.UserAgent,
-		itemsPerPage: cfg.ItemsPerPage,
-		concurrency:  cfg.MaxConcurrentRequests,
-		maxListJobs:  maxListJobs,
-		budget:       budget,
-		logger:       cfg.Logger,
+		baseURL:        base,
+		apiVersion:     cfg.APIVersion,
+		mediaType:      MediaTypeV2,
+		userAgent:      cfg.UserAgent,
+		itemsPerPage:   cfg.ItemsPerPage,
+		concurrency:    cfg.MaxConcurrentRequests,
+		maxListJobs:    maxListJobs,
+		requestTimeout: cfg.RequestTimeout,
+		budget:         budget,
+		logger:         cfg.Logger,
+		accessToken:    cfg.AccessToken,
+		buckets:        map[string]*bucketRead{},
 	}
 	if cfg.APIVersion == APIVersionV1 {
 		c.mediaType = MediaTypeV1
 	}
-
-	var authenticated http.RoundTripper
+	apiTransport := transport
 	switch {
-	case cfg.AccessToken != "":
-		authenticated = &staticBearer{next: transport, token: cfg.AccessToken}
-	case cfg.PublicKey != "" && cfg.PrivateKey != "":
-		// Every attempt passes through mongodb-forks/digest, which answers a
-		// fresh challenge whenever the cached one (digest.go) is refused.
-		d := newDigestTransport(cfg.PublicKey, cfg.PrivateKey, transport, func(ctx context.Context, accepted, refused int) {
-			c.debug(ctx, "Atlas refuses digest answers to reused nonces: answering every challenge from now on",
-				map[string]any{"pre_answers_accepted": accepted, "pre_answers_refused": refused})
-		})
-		c.preAnswers = d.cache
-		authenticated = d
-	case cfg.ClientID != "" && cfg.ClientSecret != "":
-		// The token call gets the same retries and per-attempt timeout as
-		// the API calls, and runs on the same connections.
-		tokenHTTP := c.newRetryClient(&http.Client{Transport: transport, Timeout: cfg.RequestTimeout, CheckRedirect: c.checkRedirect}, cfg)
-		cc := &clientcredentials.Config{
-			ClientID:     cfg.ClientID,
-			ClientSecret: cfg.ClientSecret,
-			TokenURL:     base.JoinPath("api", "oauth", "token").String(),
-			AuthStyle:    oauth2.AuthStyleInHeader,
-		}
-		authenticated = newBearerTransport(cc, tokenHTTP.StandardClient(), transport)
-	default:
-		return nil, ErrNoCredentials
+	case keyPair:
+		// mongodb-forks/digest answers the challenge of each request: two
+		// round trips a request, both within the attempt's time limit.
+		apiTransport = digest.NewTransportWithHTTPRoundTripper(cfg.PublicKey, cfg.PrivateKey, transport)
+	case serviceAccount:
+		c.serviceAccount = newServiceAccount(base, cfg.ClientID, cfg.ClientSecret, c.newRetryClient(transport, cfg))
 	}
-
-	c.api = c.newRetryClient(&http.Client{
-		Transport:     authenticated,
-		Timeout:       cfg.RequestTimeout, // per attempt, body included
-		CheckRedirect: c.checkRedirect,
-	}, cfg)
+	c.api = c.newRetryClient(apiTransport, cfg)
 	return c, nil
-}
-
-// DigestStats counts the digest answers the client computed ahead of the
-// server's challenge (reusing a nonce it had answered before) that the
-// server accepted and refused. Both are zero with a service account.
-func (c *Client) DigestStats() (accepted, refused int) {
-	if c.preAnswers == nil {
-		return 0, 0
-	}
-	return c.preAnswers.stats()
 }
 
 // ParseBaseURL checks that raw is an absolute http(s) URL, and that plain
@@ -255,29 +232,23 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// newTransport is the one transport a Client keeps for its lifetime: enough
-// idle connections for every page in flight, HTTP/2 when the server offers
-// it, and TLS verification always on.
+// newTransport is the one transport a Client keeps for its lifetime: Go's
+// default one (proxies from the environment, HTTP/2 when the server offers
+// it), with TLS 1.2 at least and an idle connection kept for every request
+// in flight, so that a wave of pages does not dial again.
 func newTransport(concurrency int) *http.Transport {
-	return &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   30 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   max(2*concurrency, 16),
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+	t := &http.Transport{}
+	if d, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = d.Clone()
 	}
+	t.MaxIdleConnsPerHost = max(2*concurrency, 16)
+	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	return t
 }
 
 // checkRedirect follows a redirect only to the same scheme and host: digest
-// would otherwise answer another host's challenge with our key, and oauth2
-// would hand it the bearer token.
+// would otherwise answer another host's challenge with our key, and the
+// bearer token or the service account's secret would go with it.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
 		return errors.New("stopped after 5 redirects")
@@ -294,16 +265,16 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 // earns the same redirect, so it is not retried.
 var errRedirectRefused = errors.New("refusing to follow a redirect")
 
-// newRetryClient wraps httpClient in the retry policy. retryablehttp closes
-// the idle connections of the pool after a request that finally fails (a
-// 404, say); reads in flight keep theirs, and the next request dials again.
-func (c *Client) newRetryClient(httpClient *http.Client, cfg Config) *retryablehttp.Client {
+// newRetryClient sends requests through transport with the retry policy:
+// at most cfg.MaxRetries retries, each attempt within cfg.RequestTimeout, its
+// body included.
+func (c *Client) newRetryClient(transport http.RoundTripper, cfg Config) *retryablehttp.Client {
 	return &retryablehttp.Client{
-		HTTPClient:      httpClient,
+		HTTPClient:      &http.Client{Transport: transport, Timeout: cfg.RequestTimeout, CheckRedirect: c.checkRedirect},
 		RetryWaitMin:    cfg.RetryWaitMin,
 		RetryWaitMax:    cfg.RetryWaitMax,
 		RetryMax:        cfg.MaxRetries,
-		CheckRetry:      checkRetry,
+		CheckRetry:      c.checkRetry,
 		Backoff:         backoff,
 		ErrorHandler:    finalError,
 		RequestLogHook:  c.logAttempt,
@@ -323,26 +294,33 @@ func retryableStatus(code int) bool {
 	return false
 }
 
-// checkRetry is the retry policy. err is either a transport error or the
-// error of the response handler that decodes the body within the attempt.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+// checkRetry is the retry policy. ctx is the caller's: once it is done (the
+// read's time limit, or Terraform cancelling), nothing is retried and its
+// error is the outcome. err is either a transport error or the error of the
+// response handler that decodes the body within the attempt.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
 	if err != nil {
-		var apiErr *APIError
-		var bodyErr *ResponseBodyError
-		var tokenErr *oauth2.RetrieveError
+		_, isAPIErr := errors.AsType[*APIError](err)
+		netErr, isNetErr := errors.AsType[net.Error](err)
+		bodyErr, isBodyErr := errors.AsType[*ResponseBodyError](err)
 		switch {
-		case errors.As(err, &apiErr), errors.As(err, &tokenErr), errors.Is(err, errRedirectRefused):
+		case isAPIErr, errors.Is(err, errRedirectRefused):
 			return false, err
-		case errors.As(err, &bodyErr):
+		case isNetErr && netErr.Timeout():
+			// The attempt's own time limit (http.Client.Timeout, or the
+			// dial's) ended it. Its error matches context.DeadlineExceeded
+			// too, which would pass it off as the caller's deadline.
+			return true, &TimeoutError{Timeout: c.requestTimeout}
+		case isBodyErr:
 			// A body cut short is a network failure; a complete body
 			// that is not JSON will not improve on a retry.
 			return bodyErr.transient(), err
 		}
-		// Transport errors: resets, EOF, timeouts. retryablehttp's own policy
-		// knows the ones that are permanent (bad scheme, untrusted TLS cert).
+		// Transport errors: resets, EOF. retryablehttp's own policy knows
+		// the ones that are permanent (bad scheme, untrusted TLS cert).
 		return retryablehttp.ErrorPropagatedRetryPolicy(ctx, resp, err)
 	}
 	return retryableStatus(resp.StatusCode), nil
@@ -371,21 +349,15 @@ const maxRetryAfter = 5 * time.Minute
 // finalError runs when retryablehttp gives up. It turns the last answer into
 // an error that says how many attempts were made and what Atlas said last.
 func finalError(resp *http.Response, err error, attempts int) (*http.Response, error) {
-	var apiErr *APIError
-	var bodyErr *ResponseBodyError
-	var tokenErr *oauth2.RetrieveError
-	switch {
-	case errors.As(err, &apiErr):
-		// max: a token request that already failed after its own retries
-		// keeps its count.
-		apiErr.Attempts = max(apiErr.Attempts, attempts)
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
+		apiErr.Attempts = attempts
 		return nil, err
-	case errors.As(err, &bodyErr):
-		bodyErr.Attempts = max(bodyErr.Attempts, attempts)
+	}
+	if bodyErr, ok := errors.AsType[*ResponseBodyError](err); ok {
+		bodyErr.Attempts = attempts
 		return nil, err
-	case errors.As(err, &tokenErr):
-		return nil, tokenAPIError(tokenErr, attempts)
-	case err == nil && resp != nil:
+	}
+	if err == nil && resp != nil {
 		// Retries exhausted on a retryable status; its body is still unread.
 		apiErr := apiErrorFromResponse(resp)
 		apiErr.Attempts = attempts
@@ -400,6 +372,8 @@ func finalError(resp *http.Response, err error, attempts int) (*http.Response, e
 	return nil, err
 }
 
+// logAttempt and logResponse are retryablehttp's hooks: every attempt and
+// answer at debug level, a retry as a warning.
 func (c *Client) logAttempt(_ retryablehttp.Logger, req *http.Request, retry int) {
 	if c.logger == nil {
 		return
@@ -441,22 +415,4 @@ func (c *Client) warn(ctx context.Context, msg string, fields map[string]any) {
 	if c.logger != nil {
 		c.logger.Warn(ctx, msg, fields)
 	}
-}
-
-// tokenAPIError describes a refused service account token request the way
-// other Atlas errors are described, so the provider gives the same advice.
-func tokenAPIError(e *oauth2.RetrieveError, attempts int) *APIError {
-	apiErr := &APIError{ErrorCode: e.ErrorCode, Attempts: attempts}
-	if e.Response != nil {
-		apiErr.StatusCode = e.Response.StatusCode
-		apiErr.ContentType = e.Response.Header.Get("Content-Type")
-	}
-	apiErr.Detail = "the token endpoint refused the service account's client credentials"
-	if e.ErrorDescription != "" {
-		apiErr.Detail += ": " + e.ErrorDescription
-	}
-	if apiErr.ErrorCode == "" {
-		apiErr.BodySnippet = snippet(e.Body)
-	}
-	return apiErr
 }

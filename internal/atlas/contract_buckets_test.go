@@ -90,11 +90,11 @@ func TestContract_exportBuckets(t *testing.T) {
 				t.Fatalf("the deleted bucket: %v", err)
 			}
 			var aws ExportBucket
-			if err := client.getAs(ctx, client.exportBucketURL(sandbox.ProjectID, sandbox.BucketAWS), MediaTypeV2, &aws); err != nil {
+			if err := client.get(ctx, client.exportBucketURL(sandbox.ProjectID, sandbox.BucketAWS), MediaTypeV2, &aws); err != nil {
 				t.Fatal(err)
 			}
 			// The 2023-01-01 version has no schema for the other clouds.
-			if err := client.getAs(ctx, client.exportBucketURL(sandbox.ProjectID, sandbox.BucketGCP), MediaTypeV2, &ExportBucket{}); StatusCode(err) != http.StatusNotFound {
+			if err := client.get(ctx, client.exportBucketURL(sandbox.ProjectID, sandbox.BucketGCP), MediaTypeV2, &ExportBucket{}); StatusCode(err) != http.StatusNotFound {
 				t.Fatalf("a GCP bucket in 2023-01-01: %v, want a 404", err)
 			}
 			operations := len(sandbox.SeededExportBuckets()) + 3

@@ -7,7 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"unicode/utf8"
+	"time"
 )
 
 // snippetLength is how much of an unexpected body an error quotes: enough to
@@ -32,12 +32,9 @@ type APIError struct {
 	BodySnippet string
 	// Attempts is the number of attempts made, retries included.
 	Attempts int
-	// notFound is the advice for a 404, when the operation knows better
-	// than "project or cluster".
-	notFound string
-	// forbidden is the advice for a 403, when the operation needs another
-	// role than the export job operations.
-	forbidden string
+	// hint replaces the advice for the status where the operation (or the
+	// kind of credentials) knows better.
+	hint string
 }
 
 func (e *APIError) Error() string {
@@ -65,22 +62,19 @@ func (e *APIError) Error() string {
 // Hint says what a user can do about the error, or "" when there is nothing
 // specific to say.
 func (e *APIError) Hint() string {
+	if e.hint != "" {
+		return e.hint
+	}
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
 		return "Check the API key pair or service account: the public_key/private_key (or client_id/client_secret) " +
-			"provider attributes, or the MONGODB_ATLAS_PUBLIC_KEY/MONGODB_ATLAS_PRIVATE_KEY " +
+			"provider attributes, or the MONGODB_ATLAS_PUBLIC_API_KEY/MONGODB_ATLAS_PRIVATE_API_KEY " +
 			"(MONGODB_ATLAS_CLIENT_ID/MONGODB_ATLAS_CLIENT_SECRET) environment variables they fall back to. " +
 			"Make sure the key belongs to the organization of this project and has not been deleted or expired."
 	case http.StatusForbidden:
-		if e.forbidden != "" {
-			return e.forbidden
-		}
 		return "The key needs the Project Backup Manager role (or higher) on this project, and the caller's IP " +
 			"address may be missing from the key's API access list."
 	case http.StatusNotFound:
-		if e.notFound != "" {
-			return e.notFound
-		}
 		return "The project or cluster does not exist, or is not visible to this key. Check project_id and " +
 			"cluster_name, and that the key has access to the project."
 	case http.StatusTooManyRequests:
@@ -93,6 +87,32 @@ func (e *APIError) Hint() string {
 		return "Atlas or a proxy in front of it failed. Retry later, or raise max_retries."
 	}
 	return ""
+}
+
+// TimeoutError is an attempt that got no complete answer within its time
+// limit (request_timeout).
+type TimeoutError struct {
+	Timeout time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("no answer within request_timeout (%v)", e.Timeout)
+}
+
+// Hint implements the same contract as APIError.Hint.
+func (e *TimeoutError) Hint() string {
+	return "Atlas, or something between Terraform and Atlas, did not answer in time. Check the network path " +
+		"(base_url, a proxy, a firewall); on a slow network, raise request_timeout."
+}
+
+// requestFailed names the request err belongs to, unless err is the service
+// account token's, which names its own request: the API request that waited
+// for the token was never sent.
+func requestFailed(err error, format string, args ...any) error {
+	if _, ok := errors.AsType[*TokenError](err); ok {
+		return err
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
 }
 
 // ResponseBodyError is a successful answer whose body is not the JSON it
@@ -133,13 +153,11 @@ func Hint(err error) string {
 
 // StatusCode returns the HTTP status of the Atlas answer behind err, or 0.
 func StatusCode(err error) int {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.StatusCode
+	if e, ok := errors.AsType[*APIError](err); ok {
+		return e.StatusCode
 	}
-	var bodyErr *ResponseBodyError
-	if errors.As(err, &bodyErr) {
-		return bodyErr.StatusCode
+	if e, ok := errors.AsType[*ResponseBodyError](err); ok {
+		return e.StatusCode
 	}
 	return 0
 }
@@ -147,9 +165,8 @@ func StatusCode(err error) int {
 // ErrorCode returns Atlas's errorCode behind err (such as CLUSTER_NOT_FOUND),
 // or "".
 func ErrorCode(err error) string {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode
+	if e, ok := errors.AsType[*APIError](err); ok {
+		return e.ErrorCode
 	}
 	return ""
 }
@@ -162,14 +179,23 @@ func apiErrorFromResponse(resp *http.Response) *APIError {
 	// making us buffer an arbitrary page.
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var envelope struct {
-		Error     int    `json:"error"`
 		ErrorCode string `json:"errorCode"`
 		Detail    string `json:"detail"`
 		Reason    string `json:"reason"`
+		// "error" is the status in Atlas's envelope, and a code such as
+		// invalid_client in OAuth 2.0's error answer (RFC 6749, 5.2), which
+		// the token endpoint may give instead.
+		Error            any    `json:"error"`
+		ErrorDescription string `json:"error_description"`
 	}
-	if isJSON(apiErr.ContentType) && json.Unmarshal(body, &envelope) == nil && (envelope.ErrorCode != "" || envelope.Detail != "") {
-		apiErr.ErrorCode, apiErr.Detail, apiErr.Reason = envelope.ErrorCode, envelope.Detail, envelope.Reason
-		return apiErr
+	if isJSON(apiErr.ContentType) && json.Unmarshal(body, &envelope) == nil {
+		if code, ok := envelope.Error.(string); ok && envelope.ErrorCode == "" {
+			envelope.ErrorCode, envelope.Detail = code, envelope.ErrorDescription
+		}
+		if envelope.ErrorCode != "" || envelope.Detail != "" {
+			apiErr.ErrorCode, apiErr.Detail, apiErr.Reason = envelope.ErrorCode, envelope.Detail, envelope.Reason
+			return apiErr
+		}
 	}
 	apiErr.BodySnippet = snippet(body)
 	return apiErr
@@ -184,14 +210,12 @@ func isJSON(contentType string) bool {
 // snippet returns at most snippetLength characters of body, cut on a rune
 // boundary.
 func snippet(body []byte) string {
-	if utf8.RuneCount(body) <= snippetLength {
-		return string(body)
-	}
-	n, i := 0, 0
-	for i < len(body) && n < snippetLength {
-		_, size := utf8.DecodeRune(body[i:])
-		i += size
+	n := 0
+	for i := range string(body) {
+		if n == snippetLength {
+			return string(body[:i])
+		}
 		n++
 	}
-	return string(body[:i])
+	return string(body)
 }

@@ -40,12 +40,12 @@ func TestListExportJobs_errorEnvelope(t *testing.T) {
 		"401 wrong private key": {
 			privateKey: "00000000-0000-0000-0000-000000000000",
 			wantStatus: http.StatusUnauthorized, wantCode: "USER_UNAUTHORIZED", wantDetail: "Current user is not authorized to perform this action.",
-			wantAttempts: 1, wantHint: []string{"API key pair", "public_key/private_key", "MONGODB_ATLAS_PUBLIC_KEY/MONGODB_ATLAS_PRIVATE_KEY"},
+			wantAttempts: 1, wantHint: []string{"API key pair", "public_key/private_key", "MONGODB_ATLAS_PUBLIC_API_KEY/MONGODB_ATLAS_PRIVATE_API_KEY"},
 		},
 		"401 unknown public key": {
 			publicKey:  "nosuchky",
 			wantStatus: http.StatusUnauthorized, wantCode: "USER_UNAUTHORIZED", wantDetail: "Current user is not authorized to perform this action.",
-			wantAttempts: 1, wantHint: []string{"API key pair", "MONGODB_ATLAS_PUBLIC_KEY"},
+			wantAttempts: 1, wantHint: []string{"API key pair", "MONGODB_ATLAS_PUBLIC_API_KEY"},
 		},
 		"403 forbidden": {
 			fault:      &sandbox.Fault{Status: http.StatusForbidden},

@@ -1,7 +1,6 @@
 package atlas
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -31,18 +28,41 @@ func (c *Client) exportsURL(projectID, clusterName, exportID string) *url.URL {
 // get sends one GET with retries and decodes the 200 answer into target
 // within the attempt, so that a body cut short is retried like a reset
 // connection, and the per-attempt timeout also bounds reading the body.
-func (c *Client) get(ctx context.Context, u *url.URL, target any) error {
-	return c.getAs(ctx, u.String(), c.mediaType, target)
+// mediaType is the version of the operation's answer.
+func (c *Client) get(ctx context.Context, rawURL, mediaType string, target any) error {
+	token, fresh, err := c.bearer(ctx)
+	if err != nil {
+		return err
+	}
+	err = c.send(ctx, rawURL, mediaType, token, target)
+	if !fresh && StatusCode(err) == http.StatusUnauthorized {
+		// Atlas no longer takes the cached service account token (revoked,
+		// or expired before its time): one more try with a new one. A 401
+		// to a token fetched for this very request is the answer.
+		c.debug(ctx, "Atlas refused the cached service account token; getting a new one", nil)
+		if token, _, err = c.serviceAccount.get(ctx, token); err != nil {
+			return err
+		}
+		err = c.send(ctx, rawURL, mediaType, token, target)
+	}
+	if apiErr, ok := errors.AsType[*APIError](err); ok && c.accessToken != "" && apiErr.StatusCode == http.StatusUnauthorized {
+		apiErr.hint = "Atlas refused the access token (access_token, or MONGODB_ATLAS_ACCESS_TOKEN): it may " +
+			"have expired, since Atlas access tokens last one hour. Get a new one, or use a service account, whose " +
+			"tokens the provider renews itself."
+	}
+	return err
 }
 
-// getAs is get with the media type of another operation's version.
-func (c *Client) getAs(ctx context.Context, rawURL, mediaType string, target any) error {
+func (c *Client) send(ctx context.Context, rawURL, mediaType, bearer string, target any) error {
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return fmt.Errorf("building request: %w", err)
 	}
 	req.Header.Set("Accept", mediaType)
 	req.Header.Set("User-Agent", c.userAgent)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
 	req.SetResponseHandler(func(resp *http.Response) error {
 		if resp.StatusCode != http.StatusOK {
 			return apiErrorFromResponse(resp)
@@ -56,12 +76,7 @@ func (c *Client) getAs(ctx context.Context, rawURL, mediaType string, target any
 
 // decodeBody decodes a JSON body into target and closes it. It checks the
 // content type first, since a proxy's HTML page can come with status 200.
-//
-// The body is read whole into a recycled buffer sized by Content-Length and
-// decoded in one pass. json.Decoder would hold the whole page as well, but
-// in a buffer that doubles its way up from 512 bytes, leaving every buffer it
-// outgrew behind as garbage: the largest part of a long read's peak heap
-// (BENCHMARKS.md, "Changes these measurements justified").
+// The body is read whole, so that an error can quote its start.
 func decodeBody(resp *http.Response, target any) error {
 	defer resp.Body.Close()
 	contentType := resp.Header.Get("Content-Type")
@@ -75,91 +90,29 @@ func decodeBody(resp *http.Response, target any) error {
 		n, _ := io.ReadFull(resp.Body, head)
 		return fail(head[:n], fmt.Errorf("content type %q is not JSON", contentType))
 	}
-	buf := getBodyBuffer(resp.ContentLength)
-	defer putBodyBuffer(buf)
 	// A body beyond maxBody is far larger than a full page of jobs, whatever
 	// sends it, and must not fill the memory of a plan.
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return fail(buf.Bytes(), err)
+		return fail(body, err)
 	}
-	if n > maxBody {
-		return fail(buf.Bytes(), fmt.Errorf("the body is larger than %d MiB", maxBody>>20))
+	if len(body) > maxBody {
+		return fail(body, fmt.Errorf("the body is larger than %d MiB", maxBody>>20))
 	}
-	if err := json.Unmarshal(buf.Bytes(), target); err != nil {
-		// Decode the bad body again the streaming way, for its error only:
-		// json.Decoder tells a document cut short (io.ErrUnexpectedEOF, a
-		// network failure worth a retry) from one that is wrong, and says
-		// what follows a complete document; Unmarshal does neither.
-		if streamErr := decodeStream(bytes.NewReader(buf.Bytes()), target); streamErr != nil {
-			err = streamErr
-		}
-		return fail(buf.Bytes(), err)
+	if err := json.Unmarshal(body, target); err != nil {
+		return fail(body, err)
 	}
 	return nil
 }
 
-// decodeStream decodes the one JSON document r holds into target.
-func decodeStream(r io.Reader, target any) error {
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(target); err != nil {
-		return err
-	}
-	// Trailing garbage after the document means the body is not what Atlas
-	// sends; trailing whitespace is fine.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err == nil {
-			err = errors.New("unexpected data after the JSON document")
-		}
-		return err
-	}
-	return nil
-}
-
-// Bounds of the body buffers: a Content-Length above maxPresizedBody is not
-// trusted to size a buffer up front, and a buffer that grew above
-// maxPooledBody (many times a full page of jobs) is left to the garbage
-// collector rather than kept for the provider's lifetime.
-const (
-	maxBody         = 64 << 20
-	maxPresizedBody = 16 << 20
-	maxPooledBody   = 4 << 20
-)
-
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func getBodyBuffer(contentLength int64) *bytes.Buffer {
-	buf, ok := bodyBuffers.Get().(*bytes.Buffer)
-	if !ok {
-		buf = new(bytes.Buffer)
-	}
-	if contentLength > 0 && contentLength <= maxPresizedBody {
-		// ReadFrom wants MinRead bytes of room to see the end of the body.
-		buf.Grow(int(contentLength) + bytes.MinRead)
-	}
-	return buf
-}
-
-func putBodyBuffer(buf *bytes.Buffer) {
-	if buf.Cap() > maxPooledBody {
-		return
-	}
-	buf.Reset()
-	bodyBuffers.Put(buf)
-}
+// maxBody bounds the body of an answer.
+const maxBody = 64 << 20
 
 // transient reports whether the body failed because the connection did (cut
 // short, reset or timed out) rather than because its content is wrong.
 func (e *ResponseBodyError) transient() bool {
-	if errors.Is(e.Err, io.ErrUnexpectedEOF) {
-		return true
-	}
-	var netErr net.Error
-	if errors.As(e.Err, &netErr) {
-		return true
-	}
-	var opErr *net.OpError
-	return errors.As(e.Err, &opErr)
+	_, netErr := errors.AsType[net.Error](e.Err)
+	return netErr || errors.Is(e.Err, io.ErrUnexpectedEOF)
 }
 
 // GetExportJob reads one export job.
@@ -173,13 +126,12 @@ func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, expor
 		return nil, fmt.Errorf("export ID %q is not 24 lowercase hexadecimal characters", exportID)
 	}
 	var job ExportJob
-	if err := c.get(ctx, c.exportsURL(projectID, clusterName, exportID), &job); err != nil {
-		var apiErr *APIError
-		if errors.As(err, &apiErr) {
-			apiErr.notFound = "The export job, its cluster or its project does not exist, or is not visible to this " +
+	if err := c.get(ctx, c.exportsURL(projectID, clusterName, exportID).String(), c.mediaType, &job); err != nil {
+		if apiErr, ok := errors.AsType[*APIError](err); ok && apiErr.StatusCode == http.StatusNotFound {
+			apiErr.hint = "The export job, its cluster or its project does not exist, or is not visible to this " +
 				"key. Check export_id (an id from atlasexports_snapshot_exports), cluster_name and project_id."
 		}
-		return nil, fmt.Errorf("reading export job %s of cluster %q in project %s: %w", exportID, clusterName, projectID, err)
+		return nil, requestFailed(err, "reading export job %s of cluster %q in project %s", exportID, clusterName, projectID)
 	}
 	return &job, nil
 }
@@ -187,13 +139,10 @@ func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, expor
 // fetchPage reads one page of the list operation.
 func (c *Client) fetchPage(ctx context.Context, projectID, clusterName string, pageNum int) (*exportJobPage, error) {
 	u := c.exportsURL(projectID, clusterName, "")
-	q := url.Values{}
-	q.Set("pageNum", strconv.Itoa(pageNum))
-	q.Set("itemsPerPage", strconv.Itoa(c.itemsPerPage))
-	u.RawQuery = q.Encode()
+	u.RawQuery = fmt.Sprintf("itemsPerPage=%d&pageNum=%d", c.itemsPerPage, pageNum)
 	var page exportJobPage
-	if err := c.get(ctx, u, &page); err != nil {
-		return nil, fmt.Errorf("reading page %d: %w", pageNum, err)
+	if err := c.get(ctx, u.String(), c.mediaType, &page); err != nil {
+		return nil, requestFailed(err, "reading page %d", pageNum)
 	}
 	if page.Results == nil {
 		return nil, fmt.Errorf("reading page %d: %w", pageNum,

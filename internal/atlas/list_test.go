@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -325,5 +327,99 @@ func assertRequestsSpeak(t *testing.T, requests []sandbox.Request, pathPrefix, a
 		if !strings.HasPrefix(r.Path, pathPrefix) || r.Accept != accept || r.Status != http.StatusOK {
 			t.Errorf("request %s with Accept %q got %d; want a path under %s with Accept %q answered 200", r.Path, r.Accept, r.Status, pathPrefix, accept)
 		}
+	}
+}
+
+// olderJobs are n jobs created a year before every job GenerateJobs makes,
+// so that Atlas's order lists them last.
+func olderJobs(t *testing.T, n int, seed uint64) []sandbox.Job {
+	t.Helper()
+	jobs := sandbox.GenerateJobs(testCluster, n, seed)
+	for i := range jobs {
+		jobs[i].CreatedAt = parseTime(t, &jobs[i].CreatedAt).Add(-365 * 24 * time.Hour).Format(time.RFC3339)
+	}
+	return jobs
+}
+
+// TestListExportJobs_anyOrder: whatever order the server lists the jobs in
+// (the contract promises none), the client returns each job once, newest
+// first.
+func TestListExportJobs_anyOrder(t *testing.T) {
+	for _, order := range []sandbox.JobOrder{sandbox.NewestFirst, sandbox.OldestFirst, sandbox.Shuffled} {
+		for _, concurrency := range []int{1, 8} {
+			t.Run(fmt.Sprintf("%s, %d in flight", order, concurrency), func(t *testing.T) {
+				generated := sandbox.GenerateJobs(testCluster, 1234, 12)
+				_, srv := startSandbox(t, generated, func(s *sandbox.Server) { s.JobOrder = order })
+
+				list := listTestCluster(t, newTestClient(t, srv.URL, withPaging(100, concurrency)))
+
+				assertJobsOnceInOrder(t, list.Jobs, generated)
+				if list.Walks != 1 {
+					t.Errorf("Walks = %d, want 1", list.Walks)
+				}
+			})
+		}
+	}
+}
+
+// TestListExportJobs_jobsOnAPageReadAheadAfterTheEnd: pages asked for ahead
+// of the walk are read after the short page that ends the list; when one of
+// them holds jobs, the list was longer at another moment of the walk, and it
+// is read again. Here 100 jobs are created, listed after every other job,
+// right after page 3 (the short one) is served, and page 4 is served only
+// after that.
+func TestListExportJobs_jobsOnAPageReadAheadAfterTheEnd(t *testing.T) {
+	generated := sandbox.GenerateJobs(testCluster, 250, 13)
+	created := olderJobs(t, 100, 14)
+	sbx, _ := startSandbox(t, generated, func(s *sandbox.Server) {
+		s.EstimateTotalCount = func(int, int) int { return 800 } // pages 1 to 8 are asked for together
+	})
+	sbx.InsertAfterPage(testProject, testCluster, 3, created...)
+	page3Served := make(chan struct{})
+	var once sync.Once
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch page := r.URL.Query().Get("pageNum"); {
+		case page == "4" && r.Header.Get("Authorization") != "":
+			<-page3Served
+			sbx.ServeHTTP(w, r)
+		case page == "3" && r.Header.Get("Authorization") != "":
+			sbx.ServeHTTP(w, r)
+			once.Do(func() { close(page3Served) })
+		default:
+			sbx.ServeHTTP(w, r)
+		}
+	}))
+
+	list := listTestCluster(t, newTestClient(t, srv.URL, withPaging(100, 8)))
+
+	assertJobsOnceInOrder(t, list.Jobs, append(slices.Clone(generated), created...))
+	if list.Walks != 2 {
+		t.Errorf("Walks = %d, want 2: page 4 had jobs after the short page 3", list.Walks)
+	}
+}
+
+// TestListExportJobs_jobRemovedWhilePaging shows what the walk makes of a
+// job that disappears between two pages (the contract has no operation that
+// deletes one): removed from page 1 after page 1 was read, it is listed,
+// and the first job of page 2 moves up onto page 1, already read, and is
+// missing. No id repeats, so nothing shows the change; the next read lists
+// every job that remains.
+func TestListExportJobs_jobRemovedWhilePaging(t *testing.T) {
+	generated := sandbox.GenerateJobs(testCluster, 250, 15)
+	order := sandboxOrder(generated)
+	sbx, srv := startSandbox(t, generated)
+	sbx.RemoveAfterPage(testProject, testCluster, 1, order[10])
+	client := newTestClient(t, srv.URL, withPaging(100, 1))
+
+	list := listTestCluster(t, client)
+
+	want := append(slices.Clone(order[:100]), order[101:]...)
+	if got := listedIDs(list); !slices.Equal(got, want) || list.Walks != 1 {
+		t.Errorf("listed %d jobs in %d walks; want the removed job listed and job %d (%s) missing, in 1 walk",
+			len(got), list.Walks, 100, order[100])
+	}
+	again := listTestCluster(t, client)
+	if got := listedIDs(again); !slices.Equal(got, slices.Delete(slices.Clone(order), 10, 11)) {
+		t.Errorf("the next read listed %d jobs, want the %d that remain", len(got), len(order)-1)
 	}
 }

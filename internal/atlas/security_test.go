@@ -150,8 +150,12 @@ func TestNew_refusesBadConfig(t *testing.T) {
 		"no credentials":         {Config{BaseURL: "http://127.0.0.1:1"}, "no Atlas credentials"},
 		"half a key pair":        {Config{BaseURL: "http://127.0.0.1:1", PublicKey: "p"}, "no Atlas credentials"},
 		"half a service account": {Config{BaseURL: "http://127.0.0.1:1", ClientID: "id"}, "no Atlas credentials"},
-		"unknown API version":    {Config{BaseURL: "http://127.0.0.1:1", PublicKey: "p", PrivateKey: "k", APIVersion: "v3"}, "unsupported API version"},
-		"plain http to Atlas":    {Config{BaseURL: "http://cloud.mongodb.com", PublicKey: "p", PrivateKey: "k"}, "not loopback"},
+		"a key pair and a service account": {Config{BaseURL: "http://127.0.0.1:1", PublicKey: "p", PrivateKey: "k",
+			ClientID: "id", ClientSecret: "s"}, "more than one kind of Atlas credentials"},
+		"an access token and a key pair": {Config{BaseURL: "http://127.0.0.1:1", PublicKey: "p", PrivateKey: "k",
+			AccessToken: "t"}, "more than one kind of Atlas credentials"},
+		"unknown API version": {Config{BaseURL: "http://127.0.0.1:1", PublicKey: "p", PrivateKey: "k", APIVersion: "v3"}, "unsupported API version"},
+		"plain http to Atlas": {Config{BaseURL: "http://cloud.mongodb.com", PublicKey: "p", PrivateKey: "k"}, "not loopback"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

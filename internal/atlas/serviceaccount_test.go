@@ -3,14 +3,10 @@ package atlas
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
@@ -118,72 +114,72 @@ func TestListExportJobs_badClientSecret(t *testing.T) {
 	}
 }
 
-// hangingTokenEndpoint serves jobs with a token endpoint that never answers
-// within the test, and a service account client of it.
-func hangingTokenEndpoint(t *testing.T) (*sandbox.Server, *Client) {
-	t.Helper()
-	sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1))
-	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Hang: 10 * time.Minute})
-	return sbx, newTestClient(t, srv.URL, withServiceAccount)
-}
-
-// waitUntil polls cond for up to 10 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
+// arrivals returns a sandbox option that reports, on the channel, each
+// request to path as it arrives.
+func arrivals(path string) (func(*sandbox.Server), <-chan sandbox.Request) {
+	arrived := make(chan sandbox.Request, 16)
+	return func(s *sandbox.Server) {
+		s.OnArrival = func(r sandbox.Request) {
+			if r.Path == path {
+				arrived <- r
+			}
 		}
-	}
+	}, arrived
 }
 
 // TestListExportJobs_tokenRequestEndsWithTheRead: the token request waits
-// no longer than the read that needs it. The bound is generous for a shared
-// machine; a token request that ignored the read's context would run for
-// the request timeout of every attempt (minutes).
+// no longer than the read that needs it: a hanging token endpoint ends with
+// the read's deadline or cancellation, as a token failure, after one
+// request (the attempt's own request_timeout, a minute, never comes).
 func TestListExportJobs_tokenRequestEndsWithTheRead(t *testing.T) {
-	t.Run("deadline", func(t *testing.T) {
-		_, client := hangingTokenEndpoint(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		start := time.Now()
-		_, err := client.ListExportJobs(ctx, testProject, testCluster)
-		if elapsed := time.Since(start); elapsed > 15*time.Second {
-			t.Errorf("the read took %v; its 2s deadline must end it", elapsed)
-		}
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("got %v, want context.DeadlineExceeded", err)
-		}
-	})
-	t.Run("cancellation", func(t *testing.T) {
-		sbx, client := hangingTokenEndpoint(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		done := make(chan error, 1)
-		start := time.Now()
-		go func() {
+	cases := map[string]struct {
+		ctx  func(arrived <-chan sandbox.Request) (context.Context, context.CancelFunc)
+		want error
+	}{
+		"deadline": {
+			ctx: func(<-chan sandbox.Request) (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), time.Second)
+			},
+			want: context.DeadlineExceeded,
+		},
+		"cancellation": {
+			ctx: func(arrived <-chan sandbox.Request) (context.Context, context.CancelFunc) {
+				ctx, cancel := context.WithCancel(context.Background())
+				go func() {
+					<-arrived // the token request hangs
+					cancel()
+				}()
+				return ctx, cancel
+			},
+			want: context.Canceled,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			onArrival, arrived := arrivals("/api/oauth/token")
+			sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1), onArrival)
+			sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Hang: 10 * time.Minute})
+			client := newTestClient(t, srv.URL, withServiceAccount)
+			ctx, cancel := tc.ctx(arrived)
+			defer cancel()
+
 			_, err := client.ListExportJobs(ctx, testProject, testCluster)
-			done <- err
-		}()
-		waitUntil(t, "the token request hangs", func() bool { return sbx.FaultsFired() > 0 })
-		cancel()
-		select {
-		case err := <-done:
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("got %v, want context.Canceled", err)
+
+			var tokenErr *TokenError
+			if !errors.As(err, &tokenErr) || !errors.Is(err, tc.want) {
+				t.Errorf("got %v, want a token error with %v", err, tc.want)
 			}
-		case <-time.After(15 * time.Second):
-			t.Fatalf("the read still runs %v after it was cancelled", time.Since(start))
-		}
-	})
+			if got := requestSummary(sbx); got != "token" {
+				t.Errorf("requests %q, want one token request", got)
+			}
+		})
+	}
 }
 
 // TestListExportJobs_concurrentReadsShareOneToken: reads that start together
 // on a new client wait for one token request, not one each.
 func TestListExportJobs_concurrentReadsShareOneToken(t *testing.T) {
 	sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 950, 4))
-	// A slow token endpoint makes every read find the token request in flight.
-	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Hang: 300 * time.Millisecond, Times: 1})
 	client := newTestClient(t, srv.URL, withServiceAccount, withPaging(100, 8))
 	errs := make(chan error, 8)
 	for range 8 {
@@ -202,6 +198,151 @@ func TestListExportJobs_concurrentReadsShareOneToken(t *testing.T) {
 	}
 	if got := tokenRequests(sbx); got != 1 {
 		t.Errorf("%d token requests, want 1", got)
+	}
+}
+
+// TestListExportJobs_waiterOutlivesTheTokenRequestItWaitedFor: a read waiting
+// for another read's token request is not failed when that read gives up:
+// the abandoned request stops, and the waiting read asks for itself.
+func TestListExportJobs_waiterOutlivesTheTokenRequestItWaitedFor(t *testing.T) {
+	onArrival, arrived := arrivals("/api/oauth/token")
+	sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1), onArrival)
+	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Hang: 10 * time.Minute, Times: 1})
+	client := newTestClient(t, srv.URL, withServiceAccount)
+	first, cancelFirst := context.WithCancel(context.Background())
+	defer cancelFirst()
+	firstDone := make(chan error, 1)
+	go func() {
+		_, err := client.ListExportJobs(first, testProject, testCluster)
+		firstDone <- err
+	}()
+	<-arrived // the first read's token request hangs
+	secondDone := make(chan error, 1)
+	go func() {
+		_, err := client.ListExportJobs(context.Background(), testProject, testCluster)
+		secondDone <- err
+	}()
+	cancelFirst()
+	if err := <-firstDone; !errors.Is(err, context.Canceled) {
+		t.Errorf("the cancelled read: %v", err)
+	}
+	if err := <-secondDone; err != nil {
+		t.Errorf("the read that waited: %v", err)
+	}
+	if got := tokenRequests(sbx); got != 2 {
+		t.Errorf("%d token requests, want 2: the abandoned one and the waiting read's own", got)
+	}
+}
+
+// TestListExportJobs_tokenFailures: a token that cannot be had fails the read
+// with an error that names the token request, the attempts (max_retries + 1
+// for the failures worth a retry), the last status and Atlas's (or OAuth's)
+// error code, and what to check; no API request is sent without a token.
+func TestListExportJobs_tokenFailures(t *testing.T) {
+	cases := map[string]struct {
+		fault        sandbox.Fault
+		wantRequests int
+		want         []string
+	}{
+		"429 for ever": {
+			fault:        sandbox.Fault{TokenEndpoint: true, Status: http.StatusTooManyRequests},
+			wantRequests: 3,
+			want: []string{"HTTP 429", "errorCode RATE_LIMITED", "Resource /api/oauth/token is limited to 50 requests every 1 minutes",
+				"(after 3 attempts)"},
+		},
+		"500 for ever": {
+			fault:        sandbox.Fault{TokenEndpoint: true, Status: http.StatusInternalServerError},
+			wantRequests: 3, want: []string{"HTTP 500", "errorCode UNEXPECTED_ERROR", "(after 3 attempts)"},
+		},
+		"no answer": {
+			fault:        sandbox.Fault{TokenEndpoint: true, Hang: 10 * time.Minute},
+			wantRequests: 3, want: []string{"gave up after 3 attempts: no answer within request_timeout (200ms)"},
+		},
+		"OAuth's invalid_client": {
+			fault: sandbox.Fault{TokenEndpoint: true, Status: http.StatusUnauthorized, ContentType: "application/json",
+				Body: `{"error":"invalid_client","error_description":"Bad client credentials"}`},
+			wantRequests: 1, want: []string{"HTTP 401", "errorCode invalid_client", "Bad client credentials"},
+		},
+		"Atlas's envelope": {
+			fault:        sandbox.Fault{TokenEndpoint: true, Status: http.StatusUnauthorized, ErrorCode: "INVALID_CLIENT_CREDENTIALS"},
+			wantRequests: 1, want: []string{"HTTP 401", "errorCode INVALID_CLIENT_CREDENTIALS"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1))
+			sbx.AddFault(tc.fault)
+			client := newTestClient(t, srv.URL, withServiceAccount, withMaxRetries(2),
+				func(cfg *Config) { cfg.RequestTimeout = 200 * time.Millisecond })
+
+			_, err := client.ListExportJobs(context.Background(), testProject, testCluster)
+
+			var tokenErr *TokenError
+			if !errors.As(err, &tokenErr) {
+				t.Fatalf("got %v, want a *TokenError", err)
+			}
+			want := append([]string{"getting the service account token (POST /api/oauth/token): "}, tc.want...)
+			for _, w := range want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "reading page") || strings.Contains(err.Error(), sandbox.ClientSecret) {
+				t.Errorf("error %q blames a page, or carries the secret", err)
+			}
+			for _, w := range []string{"client_id/client_secret", "access list", "50 token requests per minute"} {
+				if !strings.Contains(Hint(err), w) {
+					t.Errorf("hint %q does not say %q", Hint(err), w)
+				}
+			}
+			if got, want := requestSummary(sbx), strings.TrimSpace(strings.Repeat("token ", tc.wantRequests)); got != want {
+				t.Errorf("requests %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestListExportJobs_tokenRetryAfterOutlastsRequestTimeout: the token
+// request's Retry-After is waited out even when it is longer than an API
+// attempt's request_timeout: the token is fetched before the API request's
+// attempts, not inside one.
+func TestListExportJobs_tokenRetryAfterOutlastsRequestTimeout(t *testing.T) {
+	generated := sandbox.GenerateJobs(testCluster, 3, 1)
+	sbx, srv := startSandbox(t, generated)
+	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Status: http.StatusTooManyRequests, RetryAfter: "1", Times: 1})
+	client := newTestClient(t, srv.URL, withServiceAccount, withMaxRetries(1),
+		func(cfg *Config) { cfg.RequestTimeout = 200 * time.Millisecond })
+
+	assertJobsOnceInOrder(t, listTestCluster(t, client).Jobs, generated)
+	if got := requestSummary(sbx); got != "token token page" {
+		t.Errorf("requests %q, want the rate-limited token request, its retry, then the page", got)
+	}
+}
+
+// TestListExportJobs_accessToken: a ready access token is sent as it is, with
+// no token request; Atlas refusing it is final, with advice about its
+// lifetime.
+func TestListExportJobs_accessToken(t *testing.T) {
+	generated := sandbox.GenerateJobs(testCluster, 3, 1)
+	sbx, srv := startSandbox(t, generated)
+	withToken := func(token string) func(*Config) {
+		return func(cfg *Config) { cfg.PublicKey, cfg.PrivateKey, cfg.AccessToken = "", "", token }
+	}
+	client := newTestClient(t, srv.URL, withToken(sbx.IssueAccessToken(sandbox.ClientID)))
+	assertJobsOnceInOrder(t, listTestCluster(t, client).Jobs, generated)
+	for _, r := range sbx.Requests() {
+		if r.Auth != "bearer" || !r.Authenticated {
+			t.Errorf("request %s: auth %q, authenticated %v; want the bearer token", r.Path, r.Auth, r.Authenticated)
+		}
+	}
+
+	sbx.ResetRequests()
+	_, err := newTestClient(t, srv.URL, withToken("expired-token")).ListExportJobs(context.Background(), testProject, testCluster)
+	if StatusCode(err) != http.StatusUnauthorized || !strings.Contains(Hint(err), "last one hour") {
+		t.Errorf("got %v (hint %q), want a 401 that says access tokens last one hour", err, Hint(err))
+	}
+	if got := requestSummary(sbx); got != "page" {
+		t.Errorf("requests %q, want the one refused page", got)
 	}
 }
 
@@ -254,104 +395,4 @@ func requestSummary(sbx *sandbox.Server) string {
 		}
 	}
 	return strings.Join(words, " ")
-}
-
-// heldTokenEndpoint answers token requests only when release is closed, and
-// reports each request on arrived.
-type heldTokenEndpoint struct {
-	arrived chan *http.Request
-	release chan struct{}
-}
-
-func (h *heldTokenEndpoint) RoundTrip(req *http.Request) (*http.Response, error) {
-	h.arrived <- req
-	select {
-	case <-h.release:
-	case <-req.Context().Done():
-		return nil, req.Context().Err()
-	}
-	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
-		Body:    io.NopCloser(strings.NewReader(`{"access_token":"t1","token_type":"Bearer","expires_in":3600}`)),
-		Request: req}, nil
-}
-
-// newHeldTokenCache is a token cache whose token endpoint is endpoint.
-func newHeldTokenCache() (*tokenCache, *heldTokenEndpoint) {
-	endpoint := &heldTokenEndpoint{arrived: make(chan *http.Request, 4), release: make(chan struct{})}
-	return &tokenCache{
-		config: &clientcredentials.Config{ClientID: "id", ClientSecret: "secret", TokenURL: "http://127.0.0.1/api/oauth/token",
-			AuthStyle: oauth2.AuthStyleInHeader},
-		httpClient: &http.Client{Transport: endpoint},
-	}, endpoint
-}
-
-// TestTokenCache_oneWaiterGivingUpLeavesTheOthers: callers waiting for the
-// same token request share it; the first one's cancellation neither fails
-// the second nor stops the request it still waits for.
-func TestTokenCache_oneWaiterGivingUpLeavesTheOthers(t *testing.T) {
-	cache, endpoint := newHeldTokenCache()
-	first, cancelFirst := context.WithCancel(context.Background())
-	firstErr := make(chan error, 1)
-	go func() {
-		_, _, err := cache.get(first)
-		firstErr <- err
-	}()
-	req := <-endpoint.arrived
-	secondDone := make(chan error, 1)
-	var second *oauth2.Token
-	go func() {
-		var err error
-		second, _, err = cache.get(context.Background())
-		secondDone <- err
-	}()
-	waitUntil(t, "both callers wait", func() bool {
-		cache.mu.Lock()
-		defer cache.mu.Unlock()
-		return cache.call != nil && cache.call.waiters == 2
-	})
-
-	cancelFirst()
-	if err := <-firstErr; !errors.Is(err, context.Canceled) {
-		t.Errorf("first caller: got %v, want context.Canceled", err)
-	}
-	if err := req.Context().Err(); err != nil {
-		t.Fatalf("the token request was stopped (%v) while the second caller still waits for it", err)
-	}
-	close(endpoint.release)
-	if err := <-secondDone; err != nil {
-		t.Fatalf("second caller: %v", err)
-	}
-	if second.AccessToken != "t1" {
-		t.Errorf("second caller got token %q, want t1", second.AccessToken)
-	}
-	if n := len(endpoint.arrived); n != 0 {
-		t.Errorf("%d more token requests, want none", n)
-	}
-}
-
-// TestTokenCache_lastWaiterGivingUpStopsTheRequest: a token request nobody
-// waits for any more does not run on, and the next caller starts afresh.
-func TestTokenCache_lastWaiterGivingUpStopsTheRequest(t *testing.T) {
-	cache, endpoint := newHeldTokenCache()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, _, err := cache.get(ctx)
-		done <- err
-	}()
-	req := <-endpoint.arrived
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("the cancelled caller got %v; want context.Canceled", err)
-	}
-	waitUntil(t, "the abandoned token request stops", func() bool { return req.Context().Err() != nil })
-
-	close(endpoint.release)
-	token, fresh, err := cache.get(context.Background())
-	if err != nil || !fresh || token.AccessToken != "t1" {
-		t.Fatalf("next caller: token %v, fresh %v, err %v; want a fresh token", token, fresh, err)
-	}
-	if n := len(endpoint.arrived); n != 1 {
-		t.Errorf("%d new token requests, want 1", n)
-	}
 }

@@ -401,8 +401,8 @@ func TestProvider_wrongSecret(t *testing.T) {
 		},
 		"client_secret": {
 			credentials: []string{attr("client_id", sandbox.ClientID), attr("client_secret", "wrong")},
-			want: errorText("Unable to list snapshot export jobs", "HTTP 401", "token endpoint refused",
-				"client credentials", "Check the API key pair or service account", "client_id/client_secret"),
+			want: errorText("Unable to list snapshot export jobs", "getting the service account token (POST /api/oauth/token)",
+				"HTTP 401", "invalid_client", "Check the service account", "client_id/client_secret"),
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

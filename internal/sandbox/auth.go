@@ -15,13 +15,27 @@ import (
 // This file authenticates requests: HTTP Digest challenges and answers,
 // key budgets, and the service account token endpoint.
 
+// claimedAuth is the kind of credentials a request carries, verified or not:
+// "basic" on the token endpoint, "digest", "bearer", or "none".
+func claimedAuth(r *http.Request) string {
+	header := r.Header.Get("Authorization")
+	switch {
+	case r.URL.Path == tokenPath:
+		return "basic"
+	case strings.HasPrefix(header, "Digest "):
+		return "digest"
+	case strings.HasPrefix(header, "Bearer "):
+		return "bearer"
+	}
+	return "none"
+}
+
 // authenticate verifies digest or bearer credentials; otherwise it answers
 // the 401 challenge Atlas sends and reports false.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rec *Request) bool {
 	header := r.Header.Get("Authorization")
 	switch {
 	case strings.HasPrefix(header, "Digest "):
-		rec.Auth = "digest"
 		if user, ok := s.verifyDigest(r, header); ok {
 			if s.spendKeyBudget(user) {
 				rec.Authenticated = true
@@ -29,7 +43,6 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rec *Reque
 			}
 		}
 	case strings.HasPrefix(header, "Bearer "):
-		rec.Auth = "bearer"
 		s.mu.Lock()
 		issued, ok := s.tokens[strings.TrimPrefix(header, "Bearer ")]
 		s.mu.Unlock()
@@ -192,14 +205,37 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, formErr erro
 			map[string]string{"error": "unsupported_grant_type", "error_description": "Use grant_type=client_credentials."})
 		return
 	}
+	token, lifetime := s.issueToken(id)
+	writeJSON(w, http.StatusOK, "application/json", map[string]any{
+		"access_token": token, "token_type": "Bearer", "expires_in": int(lifetime.Seconds()),
+	})
+}
+
+// ExpireTokens ends every access token issued so far, as their lifetime
+// would: Atlas then refuses them with 401.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for token, issued := range s.tokens {
+		issued.expiry = time.Now()
+		s.tokens[token] = issued
+	}
+}
+
+// IssueAccessToken issues an access token of a service account, as the token
+// endpoint does, without a request: a ready token for clients configured
+// with one. It lasts TokenLifetime.
+func (s *Server) IssueAccessToken(clientID string) string {
+	token, _ := s.issueToken(clientID)
+	return token
+}
+
+func (s *Server) issueToken(clientID string) (string, time.Duration) {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	token := hex.EncodeToString(b)
 	s.mu.Lock()
-	s.tokens[token] = issuedToken{clientID: id, expiry: time.Now().Add(s.TokenLifetime)}
-	lifetime := s.TokenLifetime
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, "application/json", map[string]any{
-		"access_token": token, "token_type": "Bearer", "expires_in": int(lifetime.Seconds()),
-	})
+	defer s.mu.Unlock()
+	s.tokens[token] = issuedToken{clientID: clientID, expiry: time.Now().Add(s.TokenLifetime)}
+	return token, s.TokenLifetime
 }

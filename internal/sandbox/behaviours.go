@@ -1,19 +1,26 @@
 package sandbox
 
 import (
+	"cmp"
 	"fmt"
+	"hash/fnv"
 	"net/http"
+	"slices"
 	"strings"
 )
 
 // This file holds behaviours of stricter or odder servers than the sandbox's
-// default, all within what the contract allows: a totalCount estimate that
-// is off and moves between pages, a cache in front of Atlas that ignores the
-// query string, and a per-key limit on requests in flight.
+// default, all within what the contract allows: jobs listed in another order
+// than Atlas's, a totalCount estimate that is off and moves between pages, a
+// cache in front of Atlas that ignores the query string, and a per-key limit
+// on requests in flight.
 
 // Behaviours of the list operation and of rate limiting. Like the Server's
 // other fields, they are set before the server starts serving.
 type Behaviours struct {
+	// JobOrder is the order in which the list operation serves the jobs of
+	// every cluster (default NewestFirst, as Atlas does).
+	JobOrder JobOrder
 	// EstimateTotalCount, when set, reports totalCount as
 	// EstimateTotalCount(pageNum, actual) on each list page instead of the
 	// actual count (the API calls it an estimate); a negative result leaves
@@ -29,6 +36,63 @@ type Behaviours struct {
 	MaxInFlightPerKey int
 	// RateLimitRetryAfter is the Retry-After of those 429s, "1" when empty.
 	RateLimitRetryAfter string
+}
+
+// JobOrder is an order of a cluster's jobs in the list operation. The
+// contract promises none, so the client sorts the list itself; the sandbox
+// can serve every order a client must cope with.
+type JobOrder int
+
+// The orders the sandbox serves.
+const (
+	// NewestFirst is Atlas's order: createdAt descending, ties by ID
+	// descending. A job created while a client pages lands on page 1.
+	NewestFirst JobOrder = iota
+	// OldestFirst is createdAt ascending, ties by ID ascending: a job
+	// created while a client pages lands on the last page.
+	OldestFirst
+	// Shuffled is a fixed pseudo-random order (by a hash of each ID): the
+	// same on every page and every run, and a job created while a client
+	// pages lands anywhere in it.
+	Shuffled
+)
+
+// jobOrderNames are the names ParseJobOrder takes, by order.
+var jobOrderNames = map[JobOrder]string{NewestFirst: "newest", OldestFirst: "oldest", Shuffled: "shuffled"}
+
+// ParseJobOrder reads the name of an order: newest, oldest or shuffled.
+func ParseJobOrder(name string) (JobOrder, error) {
+	for order, n := range jobOrderNames {
+		if n == name {
+			return order, nil
+		}
+	}
+	return 0, fmt.Errorf("job order %q is not one of newest, oldest, shuffled", name)
+}
+
+func (o JobOrder) String() string { return jobOrderNames[o] }
+
+// ordered returns a cluster's jobs, stored newest first, in the order o.
+func (o JobOrder) ordered(newestFirst []Job) []Job {
+	switch o {
+	case OldestFirst:
+		jobs := slices.Clone(newestFirst)
+		slices.Reverse(jobs)
+		return jobs
+	case Shuffled:
+		jobs := slices.Clone(newestFirst)
+		slices.SortFunc(jobs, func(a, b Job) int {
+			return cmp.Or(cmp.Compare(idHash(a.ID), idHash(b.ID)), strings.Compare(a.ID, b.ID))
+		})
+		return jobs
+	}
+	return newestFirst
+}
+
+func idHash(id string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	return h.Sum64()
 }
 
 // JitteredEstimate is an EstimateTotalCount that is off by up to spread

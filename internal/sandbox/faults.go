@@ -18,8 +18,12 @@ type Fault struct {
 	Page    int
 	// ExportBucketID matches only GETs of that export bucket.
 	ExportBucketID string
-	TokenEndpoint  bool
-	Times          int
+	// TokenEndpoint matches the service account token requests (POST
+	// /api/oauth/token) instead. A Status of 429 there answers as Atlas
+	// does past its token rate limit; Body and ContentType can give
+	// OAuth's own error shape, such as {"error":"invalid_client"}.
+	TokenEndpoint bool
+	Times         int
 
 	// Hang holds the answer this long, or until the client gives up. With
 	// nothing else set, the normal answer follows.
@@ -136,6 +140,12 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, rt route) bo
 		writeRaw(w, f.Status, "text/html; charset=utf-8", proxyPage(f.Status))
 	case f.Body != "":
 		writeRaw(w, f.Status, f.ContentType, f.Body)
+	case r.URL.Path == tokenPath && f.Status == http.StatusTooManyRequests && f.ErrorCode == "":
+		// The answer Atlas gives past its token rate limit.
+		writeJSON(w, f.Status, contentTypeError, map[string]any{
+			"detail": "Resource " + tokenPath + " is limited to 50 requests every 1 minutes.", "error": f.Status,
+			"errorCode": "RATE_LIMITED", "parameters": []any{tokenPath, 50, 1}, "reason": http.StatusText(f.Status),
+		})
 	default:
 		code := f.ErrorCode
 		if code == "" {

@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
-// This file serves the list operation: pages, links, and jobs inserted
-// between the pages of a walk.
+// This file serves the list operation: pages, links, and jobs inserted or
+// removed between the pages of a walk.
 
 // InsertAfterPage inserts jobs into a cluster right after the sandbox has
 // served the given page of it for the first time: the jobs appear between
@@ -16,14 +17,25 @@ import (
 func (s *Server) InsertAfterPage(projectID, cluster string, page int, jobs ...Job) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.afterPage = append(s.afterPage, &pageHook{key: projectID + "/" + cluster, page: page, jobs: jobs})
+	s.afterPage = append(s.afterPage, &pageHook{key: projectID + "/" + cluster, page: page, insert: jobs})
+}
+
+// RemoveAfterPage removes the jobs with the given IDs from a cluster right
+// after the sandbox has served the given page of it for the first time. The
+// contract has no operation that deletes an export job; this shows what a
+// client would make of one that disappeared between two pages.
+func (s *Server) RemoveAfterPage(projectID, cluster string, page int, ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterPage = append(s.afterPage, &pageHook{key: projectID + "/" + cluster, page: page, remove: ids})
 }
 
 type pageHook struct {
-	key  string
-	page int
-	jobs []Job
-	done bool
+	key    string
+	page   int
+	insert []Job
+	remove []string
+	done   bool
 }
 
 func (s *Server) serveList(w http.ResponseWriter, r *http.Request, rt route) {
@@ -43,6 +55,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, rt route) {
 	key := rt.projectID + "/" + rt.cluster
 	s.mu.Lock()
 	jobs, found := s.clusters[key]
+	jobs = s.JobOrder.ordered(jobs)
 	var page any
 	total := len(jobs)
 	if found {
@@ -67,7 +80,8 @@ func (s *Server) runPageHooksLocked(key string, pageNum int) {
 	for _, h := range s.afterPage {
 		if !h.done && h.key == key && h.page == pageNum {
 			h.done = true
-			s.insertLocked(key, h.jobs)
+			s.insertLocked(key, h.insert)
+			s.clusters[key] = slices.DeleteFunc(s.clusters[key], func(j Job) bool { return slices.Contains(h.remove, j.ID) })
 		}
 	}
 }

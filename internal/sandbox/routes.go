@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -25,6 +24,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	leaveKey, overKeyLimit := s.enterKey(r)
 	defer leaveKey()
+	rec := &Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Accept: r.Header.Get("Accept"),
+		UserAgent: r.Header.Get("User-Agent"), Auth: claimedAuth(r)}
+	entry := s.logArrival(*rec)
+	if s.OnArrival != nil {
+		s.OnArrival(*rec)
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	// The log entry is completed as the answer starts, before a byte of it
+	// leaves, so that a client holding its answer finds its status in
+	// Requests(), and again when the handler returns (an answer never
+	// started keeps status 0).
+	updateLog := func() { s.updateLog(entry, *rec) }
+	// A request stops counting against its key as its answer starts, for
+	// the reason above: the client may be done with it before the handler
+	// returns.
+	sw.onStatus = func() {
+		leaveKey()
+		rec.Status = sw.status
+		updateLog()
+	}
+	defer updateLog()
+
 	// Until a handler has read the body, net/http does not watch the
 	// connection, and no wait below (Latency, a Hang) would end when the
 	// client gives up: the token request's form is read before any of them.
@@ -39,33 +60,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rec := &Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Accept: r.Header.Get("Accept"),
-		UserAgent: r.Header.Get("User-Agent"), Auth: "none"}
-	sw := &statusWriter{ResponseWriter: w}
-	// The request is logged as its answer starts, before a byte of it
-	// leaves, so that a client holding its answer finds the request in
-	// Requests(); logging when the handler returns could come after the
-	// client has read a large answer. An answer never started (a scripted
-	// hang the client gave up on) is logged when the handler returns; a
-	// request the client gave up on during the Latency wait above never
-	// reached this point, and is not logged.
-	var logOnce sync.Once
-	logRequest := func() {
-		logOnce.Do(func() {
-			rec.Status = sw.status
-			s.mu.Lock()
-			s.requests = append(s.requests, *rec)
-			s.mu.Unlock()
-		})
-	}
-	// A request stops counting against its key as its answer starts, for
-	// the reason above: the client may be done with it before the handler
-	// returns.
-	sw.onStatus = func() { leaveKey(); logRequest() }
-	defer logRequest()
 
 	if r.URL.Path == tokenPath {
-		rec.Auth = "basic"
 		s.serveToken(sw, r, formErr)
 		return
 	}
@@ -77,6 +73,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.authenticate(sw, r, rec) {
 		return
 	}
+	updateLog() // the credentials are known before any fault holds the answer
 	if overKeyLimit {
 		s.answerRateLimited(sw)
 		return

@@ -26,14 +26,20 @@ const (
 )
 
 // Request is what the sandbox saw of one request, for tests to assert on.
+// It is logged as it arrives; Authenticated and Status are filled in as the
+// sandbox learns them.
 type Request struct {
 	Method, Path, RawQuery string
 	Accept, UserAgent      string
-	// Auth is "none", "digest", "bearer" or "basic" (the token endpoint).
+	// Auth is the kind of credentials the request carries: "none",
+	// "digest", "bearer" or "basic" (the token endpoint).
 	Auth string
 	// Authenticated is true when the credentials were verified.
 	Authenticated bool
-	Status        int
+	// Status is the answer's status, 0 while none has started: a request
+	// still waiting (Latency, a scripted hang) or one the client gave up on
+	// before it was answered.
+	Status int
 }
 
 // Server is the sandbox. The zero value is not usable; call New or NewEmpty.
@@ -50,7 +56,7 @@ type Server struct {
 	faults            []*Fault
 	afterPage         []*pageHook
 	keyBudget         map[string]int // public key -> authenticated requests left
-	requests          []Request
+	requests          []*Request     // in the order they arrived
 	inFlight          int
 	maxInFlight       int
 	// behaviours.go
@@ -75,6 +81,10 @@ type Server struct {
 	// NonceLifetime is how long a digest nonce is good for (default 5
 	// minutes); a server may accept reused nonces and still expire them.
 	NonceLifetime time.Duration
+	// OnArrival, when set, is called with every request as it arrives,
+	// before any Latency, fault or answer: tests wait on it (a channel
+	// send) for a request to be in flight instead of polling Requests.
+	OnArrival func(Request)
 }
 
 // New returns a sandbox seeded with the documentation examples, a generated
@@ -135,8 +145,8 @@ func (s *Server) AddServiceAccount(clientID, secret string) {
 }
 
 // SetJobs creates (or replaces) a cluster and its jobs. The sandbox serves
-// jobs newest first, so that jobs created while a client pages shift every
-// later page, as they can on Atlas.
+// jobs newest first unless Behaviours.JobOrder says otherwise, so that jobs
+// created while a client pages shift every later page, as they can on Atlas.
 func (s *Server) SetJobs(projectID, cluster string, jobs []Job) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -170,11 +180,32 @@ func sortJobs(jobs []Job) {
 	})
 }
 
-// Requests returns what the sandbox has seen so far.
+// Requests returns the requests that have arrived so far, in the order
+// they arrived, each as far as the sandbox has seen it.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = *r
+	}
+	return out
+}
+
+// logArrival adds a request to the log and returns its entry.
+func (s *Server) logArrival(r Request) *Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	entry := &r
+	s.requests = append(s.requests, entry)
+	return entry
+}
+
+// updateLog records what the sandbox has learned of a logged request.
+func (s *Server) updateLog(entry *Request, r Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*entry = r
 }
 
 // ResetRequests forgets the requests seen so far, and the most that were in
