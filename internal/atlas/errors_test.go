@@ -47,9 +47,14 @@ func TestListExportJobs_errorEnvelope(t *testing.T) {
 			wantStatus: http.StatusUnauthorized, wantCode: "USER_UNAUTHORIZED", wantDetail: "Current user is not authorized to perform this action.",
 			wantAttempts: 1, wantHint: []string{"API key pair", "MONGODB_ATLAS_PUBLIC_API_KEY"},
 		},
-		"403 forbidden": {
+		"403 address not on the access list": {
 			fault:      &sandbox.Fault{Status: http.StatusForbidden},
 			wantStatus: http.StatusForbidden, wantCode: "IP_ADDRESS_NOT_ON_ACCESS_LIST", wantDetail: "Scripted by the sandbox: Forbidden.",
+			wantAttempts: 1, wantHint: []string{"refused the address", "Add it to the API access list"},
+		},
+		"403 for another reason": {
+			fault:      &sandbox.Fault{Status: http.StatusForbidden, ErrorCode: "USER_NOT_IN_GROUP"},
+			wantStatus: http.StatusForbidden, wantCode: "USER_NOT_IN_GROUP", wantDetail: "Scripted by the sandbox: Forbidden.",
 			wantAttempts: 1, wantHint: []string{"Project Backup Manager", "API access list"},
 		},
 		"404 unknown cluster": {
