@@ -67,10 +67,10 @@ func (e *APIError) Hint() string {
 	}
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
-		return "Check the API key pair or service account: the public_key/private_key (or client_id/client_secret) " +
-			"provider attributes, or the MONGODB_ATLAS_PUBLIC_API_KEY/MONGODB_ATLAS_PRIVATE_API_KEY " +
-			"(MONGODB_ATLAS_CLIENT_ID/MONGODB_ATLAS_CLIENT_SECRET) environment variables they fall back to. " +
-			"Make sure the key belongs to the organization of this project and has not been deleted or expired."
+		return "Atlas did not accept the credentials. Check that the API key or service account exists, has not " +
+			"been deleted or expired, and belongs to the organization of this project, and that the provider reads " +
+			"the credentials you mean: the provider block when it sets any credential attribute, otherwise the " +
+			"MONGODB_ATLAS_* environment variables, never a mix."
 	case http.StatusForbidden:
 		if e.ErrorCode == ErrorCodeIPNotOnAccessList {
 			return accessListHint
