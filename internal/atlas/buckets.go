@@ -122,7 +122,7 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 	err := c.get(ctx, c.exportBucketURL(projectID, bucketID), MediaTypeBuckets, &bucket)
 	if err != nil {
 		if apiErr, ok := errors.AsType[*APIError](err); ok {
-			if apiErr.StatusCode == http.StatusForbidden {
+			if apiErr.StatusCode == http.StatusForbidden && apiErr.ErrorCode != ErrorCodeIPNotOnAccessList {
 				apiErr.hint = "Reading export buckets needs the " + ExportBucketRole + " role (or higher) on the " +
 					"project, and the caller's IP address may be missing from the key's API access list."
 			}

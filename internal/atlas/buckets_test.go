@@ -263,7 +263,7 @@ func TestGetExportBucket_waiterOutlivesTheReadItWaitedFor(t *testing.T) {
 // which role reads export buckets, not the export jobs' role.
 func TestGetExportBucket_forbiddenNamesTheRole(t *testing.T) {
 	sbx, srv := startSandbox(t, nil, seededBuckets)
-	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusForbidden})
+	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusForbidden, ErrorCode: "USER_NOT_IN_GROUP"})
 	_, err := newTestClient(t, srv.URL).GetExportBucket(context.Background(), testProject, sandbox.BucketAWS)
 	if StatusCode(err) != http.StatusForbidden || !strings.Contains(Hint(err), ExportBucketRole) || strings.Contains(Hint(err), "Backup Manager") {
 		t.Errorf("error %v, hint %q", err, Hint(err))

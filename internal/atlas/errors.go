@@ -67,13 +67,16 @@ func (e *APIError) Hint() string {
 	}
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
-		return "Check the API key pair or service account: the public_key/private_key (or client_id/client_secret) " +
-			"provider attributes, or the MONGODB_ATLAS_PUBLIC_API_KEY/MONGODB_ATLAS_PRIVATE_API_KEY " +
-			"(MONGODB_ATLAS_CLIENT_ID/MONGODB_ATLAS_CLIENT_SECRET) environment variables they fall back to. " +
-			"Make sure the key belongs to the organization of this project and has not been deleted or expired."
+		return "Atlas did not accept the credentials. Check that the API key or service account exists, has not " +
+			"been deleted or expired, and belongs to the organization of this project, and that the provider reads " +
+			"the credentials you mean: the provider block when it sets any credential attribute, otherwise the " +
+			"MONGODB_ATLAS_* environment variables, never a mix."
 	case http.StatusForbidden:
-		return "The key needs the Project Backup Manager role (or higher) on this project, and the caller's IP " +
-			"address may be missing from the key's API access list."
+		if e.ErrorCode == ErrorCodeIPNotOnAccessList {
+			return accessListHint
+		}
+		return "The credentials need the Project Backup Manager role (or higher) on this project, and the " +
+			"caller's IP address may be missing from their API access list."
 	case http.StatusNotFound:
 		return "The project or cluster does not exist, or is not visible to this key. Check project_id and " +
 			"cluster_name, and that the key has access to the project."
@@ -88,6 +91,16 @@ func (e *APIError) Hint() string {
 	}
 	return ""
 }
+
+// ErrorCodeIPNotOnAccessList is Atlas's errorCode for a request from an
+// address that the credentials' API access list does not allow.
+const ErrorCodeIPNotOnAccessList = "IP_ADDRESS_NOT_ON_ACCESS_LIST"
+
+// accessListHint is the advice for ErrorCodeIPNotOnAccessList, whatever the
+// operation: no role helps until the address is allowed.
+const accessListHint = "Atlas refused the address this request came from (Atlas's detail above names it). Add it " +
+	"to the API access list of the API key or service account in use (Atlas UI: Organization Access Manager, " +
+	"Applications, the key or service account, Access List), or run Terraform from an address on the list."
 
 // TimeoutError is an attempt that got no complete answer within its time
 // limit (request_timeout).

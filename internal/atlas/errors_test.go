@@ -40,16 +40,21 @@ func TestListExportJobs_errorEnvelope(t *testing.T) {
 		"401 wrong private key": {
 			privateKey: "00000000-0000-0000-0000-000000000000",
 			wantStatus: http.StatusUnauthorized, wantCode: "USER_UNAUTHORIZED", wantDetail: "Current user is not authorized to perform this action.",
-			wantAttempts: 1, wantHint: []string{"API key pair", "public_key/private_key", "MONGODB_ATLAS_PUBLIC_API_KEY/MONGODB_ATLAS_PRIVATE_API_KEY"},
+			wantAttempts: 1, wantHint: []string{"did not accept the credentials", "organization of this project", "MONGODB_ATLAS_* environment variables"},
 		},
 		"401 unknown public key": {
 			publicKey:  "nosuchky",
 			wantStatus: http.StatusUnauthorized, wantCode: "USER_UNAUTHORIZED", wantDetail: "Current user is not authorized to perform this action.",
-			wantAttempts: 1, wantHint: []string{"API key pair", "MONGODB_ATLAS_PUBLIC_API_KEY"},
+			wantAttempts: 1, wantHint: []string{"did not accept the credentials", "never a mix"},
 		},
-		"403 forbidden": {
+		"403 address not on the access list": {
 			fault:      &sandbox.Fault{Status: http.StatusForbidden},
 			wantStatus: http.StatusForbidden, wantCode: "IP_ADDRESS_NOT_ON_ACCESS_LIST", wantDetail: "Scripted by the sandbox: Forbidden.",
+			wantAttempts: 1, wantHint: []string{"refused the address", "Add it to the API access list"},
+		},
+		"403 for another reason": {
+			fault:      &sandbox.Fault{Status: http.StatusForbidden, ErrorCode: "USER_NOT_IN_GROUP"},
+			wantStatus: http.StatusForbidden, wantCode: "USER_NOT_IN_GROUP", wantDetail: "Scripted by the sandbox: Forbidden.",
 			wantAttempts: 1, wantHint: []string{"Project Backup Manager", "API access list"},
 		},
 		"404 unknown cluster": {
@@ -262,8 +267,8 @@ func TestListExportJobs_keyStopsWorkingMidWalk(t *testing.T) {
 	if apiErr.Attempts > 1 {
 		t.Errorf("the 401 was tried %d times; it must not be retried", apiErr.Attempts)
 	}
-	if !strings.Contains(Hint(err), "key pair") {
-		t.Errorf("hint %q does not point at the key pair", Hint(err))
+	if !strings.Contains(Hint(err), "did not accept the credentials") {
+		t.Errorf("hint %q does not point at the credentials", Hint(err))
 	}
 	// Page 2 goes out twice with credentials: the answer to the cached
 	// challenge is refused, and digest answers the fresh challenge of that

@@ -100,7 +100,7 @@ func TestListExportJobs_badClientSecret(t *testing.T) {
 			t.Errorf("message %q does not contain %q", err, want)
 		}
 	}
-	if hint := Hint(err); !strings.Contains(hint, "client_id/client_secret") {
+	if hint := Hint(err); !strings.Contains(hint, "refused the service account's credentials. Check client_id and client_secret") {
 		t.Errorf("hint %q does not name the service account attributes", hint)
 	}
 	if strings.Contains(err.Error(), wrongSecret) || strings.Contains(Hint(err), wrongSecret) {
@@ -290,7 +290,7 @@ func TestListExportJobs_tokenFailures(t *testing.T) {
 			if strings.Contains(err.Error(), "reading page") || strings.Contains(err.Error(), sandbox.ClientSecret) {
 				t.Errorf("error %q blames a page, or carries the secret", err)
 			}
-			for _, w := range []string{"client_id/client_secret", "access list", "50 token requests per minute"} {
+			for _, w := range []string{"client_id and client_secret", "access list", "50 token requests a minute"} {
 				if !strings.Contains(Hint(err), w) {
 					t.Errorf("hint %q does not say %q", Hint(err), w)
 				}

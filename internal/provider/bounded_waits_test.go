@@ -118,7 +118,7 @@ func TestBoundedWaits_serviceAccountTokenFailures(t *testing.T) {
 
 			want := append([]string{"Unable to list snapshot export jobs", "getting the service account token (POST /api/oauth/token):"},
 				c.want...)
-			assertSays(t, out, append(want, "client_id/client_secret", "access list", "50 token requests per minute"),
+			assertSays(t, out, append(want, "client_id and client_secret", "access list", "50 token requests a minute"),
 				"reading page", "did not finish within its time limit")
 			if got := countRequests(sbx, func(r sandbox.Request) bool { return r.Path == "/api/oauth/token" }); got != 2 {
 				t.Errorf("%d token requests; max_retries = 1 means 2", got)

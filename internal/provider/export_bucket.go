@@ -213,6 +213,9 @@ func (d *providerData) addBucketReadError(ctx context.Context, diags *diag.Diagn
 	// be read without their buckets.
 	switch atlas.StatusCode(err) {
 	case http.StatusForbidden:
+		if atlas.ErrorCode(err) == atlas.ErrorCodeIPNotOnAccessList {
+			break
+		}
 		detail += "\n\nGrant the role to these credentials, or set resolve_export_buckets = false on the data " +
 			"source to read the jobs without their buckets (their uri is then null)."
 	case http.StatusUnauthorized:

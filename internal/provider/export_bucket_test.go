@@ -196,6 +196,23 @@ func TestExportBucket_refused(t *testing.T) {
 	}
 }
 
+// A bucket read refused for the address says so, not that a role is
+// missing: no role helps until the address is on the access list.
+func TestExportBucket_addressNotOnAccessList(t *testing.T) {
+	sbx, url := startSandbox(t)
+	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: http.StatusForbidden, ErrorCode: "IP_ADDRESS_NOT_ON_ACCESS_LIST"})
+	cli := newTerraformCLI(t)
+	out := cli.fail(t, providerBlock(url)+exportsBlock(sandbox.ClusterBucketKinds), "plan", "-input=false", "-no-color")
+	if !errorText("Unable to read export buckets", "IP_ADDRESS_NOT_ON_ACCESS_LIST", "Add it to the API access list").MatchString(out) {
+		t.Errorf("terraform's output lacks the access list advice:\n%s", out)
+	}
+	for _, wrong := range []string{"Grant the role", "Project Read Only role (or higher)"} {
+		if strings.Contains(out, wrong) {
+			t.Errorf("terraform's output advises %q for an address Atlas refused:\n%s", wrong, out)
+		}
+	}
+}
+
 // Any other failure of a bucket read fails the read too: nothing partial.
 func TestExportBucket_otherFailures(t *testing.T) {
 	t.Parallel()

@@ -399,13 +399,12 @@ func TestProvider_wrongSecret(t *testing.T) {
 		"private_key": {
 			credentials: []string{attr("public_key", sandbox.PublicKey), attr("private_key", "wrong")},
 			want: errorText("Unable to list snapshot export jobs", "HTTP 401", "USER_UNAUTHORIZED",
-				"Check the API key pair", "public_key/private_key",
-				"In use: an API key (public_key, private_key) from the provider block"),
+				"did not accept the credentials", "In use: an API key (public_key, private_key) from the provider block"),
 		},
 		"client_secret": {
 			credentials: []string{attr("client_id", sandbox.ClientID), attr("client_secret", "wrong")},
 			want: errorText("Unable to list snapshot export jobs", "getting the service account token (POST /api/oauth/token)",
-				"HTTP 401", "invalid_client", "Check the service account", "client_id/client_secret"),
+				"HTTP 401", "invalid_client", "refused the service account's credentials", "client_id and client_secret"),
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -416,13 +416,31 @@ func TestSnapshotExportsDataSource_projectNotFound(t *testing.T) {
 		"GROUP_NOT_FOUND", "No group with ID "+project))
 }
 
+// A 403 says what to change: the access list when Atlas refused the
+// address, the role otherwise.
 func TestSnapshotExportsDataSource_forbidden(t *testing.T) {
 	t.Parallel()
-	sbx, url := startSandbox(t)
-	sbx.AddFault(sandbox.Fault{Status: 403})
-	expectError(t, providerBlock(url)+exportsBlock(sandbox.ClusterSharded),
-		errorText("Unable to list snapshot export jobs", "HTTP 403", "IP_ADDRESS_NOT_ON_ACCESS_LIST",
-			"Project Backup Manager role", "access list"))
+	for name, c := range map[string]struct {
+		errorCode string
+		want      *regexp.Regexp
+	}{
+		"address not on the access list": {
+			errorCode: "IP_ADDRESS_NOT_ON_ACCESS_LIST",
+			want: errorText("Unable to list snapshot export jobs", "HTTP 403", "IP_ADDRESS_NOT_ON_ACCESS_LIST",
+				"Add it to the API access list of the API key or service account in use"),
+		},
+		"another reason": {
+			errorCode: "USER_NOT_IN_GROUP",
+			want:      errorText("Unable to list snapshot export jobs", "HTTP 403", "USER_NOT_IN_GROUP", "Project Backup Manager role"),
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sbx, url := startSandbox(t)
+			sbx.AddFault(sandbox.Fault{Status: 403, ErrorCode: c.errorCode})
+			expectError(t, providerBlock(url)+exportsBlock(sandbox.ClusterSharded), c.want)
+		})
+	}
 }
 
 // Rate limiting, proxy failures and a hung answer are retried, and the read

@@ -99,6 +99,20 @@ func (c *terraformCLI) run(t *testing.T, config string, args ...string) string {
 	return c.exec(t, args...)
 }
 
+// fail is run for a configuration that must fail: it returns the CLI's
+// output, and fails the test if the CLI succeeds.
+func (c *terraformCLI) fail(t *testing.T, config string, args ...string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(c.dir, "main.tf"), []byte(requiredProviders+config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.command(args...).CombinedOutput()
+	if err == nil {
+		t.Fatalf("%s %s succeeded; it must fail:\n%s", filepath.Base(c.binary), strings.Join(args, " "), out)
+	}
+	return string(out)
+}
+
 func (c *terraformCLI) exec(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := c.command(args...).CombinedOutput()
