@@ -56,9 +56,11 @@ TFRC
 
 # use_sandbox_credentials ENV_FILE puts the sandbox's base URL and key pair
 # into the environment, and takes every other Atlas credential out of it, so
-# that none reaches the sandbox (or makes the provider refuse to choose).
+# that none reaches the sandbox: an access token or a service account in the
+# environment would win over the key pair.
 use_sandbox_credentials() {
-  unset MONGODB_ATLAS_PUBLIC_API_KEY MONGODB_ATLAS_PRIVATE_API_KEY MONGODB_ATLAS_CLIENT_ID MONGODB_ATLAS_CLIENT_SECRET
+  unset MONGODB_ATLAS_ACCESS_TOKEN MONGODB_ATLAS_CLIENT_ID MONGODB_ATLAS_CLIENT_SECRET \
+    MONGODB_ATLAS_PUBLIC_API_KEY MONGODB_ATLAS_PRIVATE_API_KEY MONGODB_ATLAS_PUBLIC_KEY MONGODB_ATLAS_PRIVATE_KEY
   # shellcheck disable=SC1090
   source "$1"
 }

@@ -210,7 +210,7 @@ func writeEnvFile(path, baseURL string, c credentials) error {
 	fmt.Fprintf(&env, "export MONGODB_ATLAS_BASE_URL=%q\n", baseURL)
 	switch {
 	case len(c.keys) > 0:
-		fmt.Fprintf(&env, "export MONGODB_ATLAS_PUBLIC_KEY=%q\nexport MONGODB_ATLAS_PRIVATE_KEY=%q\n", c.keys[0].PublicKey, c.keys[0].PrivateKey)
+		fmt.Fprintf(&env, "export MONGODB_ATLAS_PUBLIC_API_KEY=%q\nexport MONGODB_ATLAS_PRIVATE_API_KEY=%q\n", c.keys[0].PublicKey, c.keys[0].PrivateKey)
 	case len(c.accounts) > 0:
 		fmt.Fprintf(&env, "export MONGODB_ATLAS_CLIENT_ID=%q\nexport MONGODB_ATLAS_CLIENT_SECRET=%q\n",
 			c.accounts[0].ClientID, c.accounts[0].ClientSecret)

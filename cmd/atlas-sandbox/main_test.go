@@ -168,10 +168,10 @@ func TestFixtures_served(t *testing.T) {
 	}()
 
 	env := waitForEnvFile(ctx, t, envFile, exited)
-	if env["MONGODB_ATLAS_PUBLIC_KEY"] != "fixturepub" || env["MONGODB_ATLAS_PRIVATE_KEY"] == "" {
+	if env["MONGODB_ATLAS_PUBLIC_API_KEY"] != "fixturepub" || env["MONGODB_ATLAS_PRIVATE_API_KEY"] == "" {
 		t.Fatalf("env file: %v", env)
 	}
-	client := &http.Client{Transport: digest.NewTransport(env["MONGODB_ATLAS_PUBLIC_KEY"], env["MONGODB_ATLAS_PRIVATE_KEY"])}
+	client := &http.Client{Transport: digest.NewTransport(env["MONGODB_ATLAS_PUBLIC_API_KEY"], env["MONGODB_ATLAS_PRIVATE_API_KEY"])}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
 		env["MONGODB_ATLAS_BASE_URL"]+"/api/atlas/v2/groups/6a0c82ed7379b6c6f1df8400/clusters/orders-sharded/backup/exports/6a7945592c88faeba59d7000", nil)
 	if err != nil {
@@ -206,7 +206,7 @@ func TestFixtures_served(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	if strings.Contains(stdout.String(), env["MONGODB_ATLAS_PRIVATE_KEY"]) {
+	if strings.Contains(stdout.String(), env["MONGODB_ATLAS_PRIVATE_API_KEY"]) {
 		t.Errorf("stdout shows the fixtures' private key:\n%s", stdout.String())
 	}
 }
@@ -246,7 +246,7 @@ func TestWriteEnvFile(t *testing.T) {
 	}{
 		"key pair first": {
 			credentials: credentials{keys: []sandbox.APIKey{{PublicKey: "p", PrivateKey: "s"}}, accounts: []sandbox.ServiceAccount{builtInAccount}},
-			want:        "export MONGODB_ATLAS_BASE_URL=\"http://127.0.0.1:1\"\nexport MONGODB_ATLAS_PUBLIC_KEY=\"p\"\nexport MONGODB_ATLAS_PRIVATE_KEY=\"s\"\n",
+			want:        "export MONGODB_ATLAS_BASE_URL=\"http://127.0.0.1:1\"\nexport MONGODB_ATLAS_PUBLIC_API_KEY=\"p\"\nexport MONGODB_ATLAS_PRIVATE_API_KEY=\"s\"\n",
 		},
 		"service account without key pairs": {
 			credentials: credentials{keys: []sandbox.APIKey{}, accounts: []sandbox.ServiceAccount{{ClientID: "c", ClientSecret: "x"}}},

@@ -6,13 +6,16 @@ terraform {
   }
 }
 
-# With no attributes, the provider reads its credentials from the environment:
-# MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET (a service account),
-# or MONGODB_ATLAS_PUBLIC_KEY and MONGODB_ATLAS_PRIVATE_KEY (an API key).
+# With no credential attributes, the provider reads its credentials from the
+# environment, as the mongodbatlas provider does: MONGODB_ATLAS_CLIENT_ID and
+# MONGODB_ATLAS_CLIENT_SECRET (a service account), MONGODB_ATLAS_ACCESS_TOKEN
+# (a service account's access token), or MONGODB_ATLAS_PUBLIC_API_KEY and
+# MONGODB_ATLAS_PRIVATE_API_KEY (an API key).
 provider "atlasexports" {}
 
-# Or explicitly, here with a service account whose secret comes from a
-# sensitive variable. Attributes take precedence over the environment.
+# Or in the provider block, here a service account whose secret comes from a
+# sensitive variable. A provider block that sets any credential is the only
+# place the provider reads them from: the environment is then ignored.
 provider "atlasexports" {
   alias = "reporting"
 

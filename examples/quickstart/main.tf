@@ -1,9 +1,10 @@
 # Quickstart: the export prefixes of some clusters, and the newest successful
 # export of each, ready to hand to a data pipeline or a lifecycle rule.
 #
-# Credentials and base URL come from the environment (MONGODB_ATLAS_PUBLIC_KEY,
-# MONGODB_ATLAS_PRIVATE_KEY or MONGODB_ATLAS_CLIENT_ID/_SECRET, and
-# MONGODB_ATLAS_BASE_URL for the local sandbox). `make demo` sets them.
+# Credentials and base URL come from the environment (MONGODB_ATLAS_CLIENT_ID
+# and MONGODB_ATLAS_CLIENT_SECRET, or MONGODB_ATLAS_PUBLIC_API_KEY and
+# MONGODB_ATLAS_PRIVATE_API_KEY, and MONGODB_ATLAS_BASE_URL for the local
+# sandbox). `make demo` sets them.
 
 terraform {
   required_version = ">= 1.5"

@@ -78,8 +78,8 @@ func (e *APIError) Hint() string {
 		return "The credentials need the Project Backup Manager role (or higher) on this project, and the " +
 			"caller's IP address may be missing from their API access list."
 	case http.StatusNotFound:
-		return "The project or cluster does not exist, or is not visible to this key. Check project_id and " +
-			"cluster_name, and that the key has access to the project."
+		return "The project or cluster does not exist, or is not visible to the credentials in use. Check " +
+			"project_id and cluster_name, and that the API key or service account has access to the project."
 	case http.StatusTooManyRequests:
 		return "Atlas kept rate-limiting the requests. Retry later, raise max_retries, or lower " +
 			"max_concurrent_requests."

@@ -128,8 +128,9 @@ func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, expor
 	var job ExportJob
 	if err := c.get(ctx, c.exportsURL(projectID, clusterName, exportID).String(), c.mediaType, &job); err != nil {
 		if apiErr, ok := errors.AsType[*APIError](err); ok && apiErr.StatusCode == http.StatusNotFound {
-			apiErr.hint = "The export job, its cluster or its project does not exist, or is not visible to this " +
-				"key. Check export_id (an id from atlasexports_snapshot_exports), cluster_name and project_id."
+			apiErr.hint = "The export job, its cluster or its project does not exist, or is not visible to the " +
+				"credentials in use. Check export_id (an id from atlasexports_snapshot_exports), cluster_name and " +
+				"project_id."
 		}
 		return nil, requestFailed(err, "reading export job %s of cluster %q in project %s", exportID, clusterName, projectID)
 	}

@@ -14,7 +14,7 @@ import (
 const liveOptIn = "ATLASEXPORTS_LIVE_TESTS"
 
 // liveEnv names the variables the live Atlas test needs.
-var liveEnv = []string{"MONGODB_ATLAS_PUBLIC_KEY", "MONGODB_ATLAS_PRIVATE_KEY", "MONGODB_ATLAS_PROJECT_ID", "MONGODB_ATLAS_CLUSTER_NAME"}
+var liveEnv = []string{"MONGODB_ATLAS_PUBLIC_API_KEY", "MONGODB_ATLAS_PRIVATE_API_KEY", "MONGODB_ATLAS_PROJECT_ID", "MONGODB_ATLAS_CLUSTER_NAME"}
 
 // TestAccLive_listExportJobs lists a real cluster's export jobs twice with
 // one default client (read-only), each page answering its own digest
@@ -33,8 +33,8 @@ func TestAccLive_listExportJobs(t *testing.T) {
 		t.Skipf("%s not set: skipping the live Atlas test (it needs %s)", strings.Join(missing, ", "), strings.Join(liveEnv, ", "))
 	}
 	client, err := New(Config{
-		PublicKey:  os.Getenv("MONGODB_ATLAS_PUBLIC_KEY"),
-		PrivateKey: os.Getenv("MONGODB_ATLAS_PRIVATE_KEY"),
+		PublicKey:  os.Getenv("MONGODB_ATLAS_PUBLIC_API_KEY"),
+		PrivateKey: os.Getenv("MONGODB_ATLAS_PRIVATE_API_KEY"),
 		MaxRetries: DefaultMaxRetries,
 	})
 	if err != nil {

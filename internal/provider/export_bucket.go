@@ -67,9 +67,8 @@ func resolveExportBucketsAttribute(filled, whenFalse string) schema.BoolAttribut
 		MarkdownDescription: "Read the export bucket of each job (one request per distinct bucket, cached for the " +
 			"provider's lifetime) to fill in " + filled + " and `uri`. Defaults to `true`. Set `false` to make no " +
 			"bucket requests, for example when the credentials lack the `" + atlas.ExportBucketRole + "` role " +
-			"that reading buckets needs; " + whenFalse + " Buckets are read from " +
-			"`/api/atlas/v2` with the `" + atlas.MediaTypeBuckets + "` media type whatever the provider's " +
-			"`api_version`: the older versions know only AWS buckets.",
+			"that reading buckets needs; " + whenFalse + " Buckets of every cloud (AWS, Azure, GCP) are read " +
+			"whatever the provider's `api_version`.",
 	}
 }
 

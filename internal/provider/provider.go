@@ -140,11 +140,9 @@ func (p *atlasExportsProvider) Schema(_ context.Context, _ provider.SchemaReques
 				Validators: []validator.String{baseURLValidator{}},
 			},
 			"api_version": schema.StringAttribute{
-				MarkdownDescription: "Atlas Admin API version: `v2` (default; `/api/atlas/v2`, media type `" +
-					atlas.MediaTypeV2 + "`) or `v1.0` (the deprecated `/api/atlas/v1.0`). Results are the same. It applies to " +
-					"the export job requests; export buckets are always read from `/api/atlas/v2` with `" +
-					atlas.MediaTypeBuckets + "`, because v1.0 and the 2023-01-01 version know only AWS buckets " +
-					"(and v1.0 is deprecated).",
+				MarkdownDescription: "Version of the Atlas Administration API to read export jobs with: `v2` (the " +
+					"default) or the deprecated `v1.0`, for an Atlas deployment that serves only that. Results are the " +
+					"same. Export buckets are always read with `v2`, since `v1.0` knows only AWS buckets.",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.OneOf(atlas.APIVersionV2, atlas.APIVersionV1)},
 			},

@@ -656,3 +656,29 @@ func TestFixtures_exportBuckets(t *testing.T) {
 	}
 	assertSameMembers(t, body, []byte(bucket))
 }
+
+// TestFixtures_guideExamplesLoad: every fixtures example of the testing
+// guide loads, but for the sketch of the format, whose values are "...".
+func TestFixtures_guideExamplesLoad(t *testing.T) {
+	data, err := os.ReadFile("../../templates/guides/testing-modules.md.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := 0
+	for i, block := range strings.Split(string(data), "```json\n")[1:] {
+		example, _, closed := strings.Cut(block, "\n```")
+		if !closed {
+			t.Fatalf("json block %d is not closed", i+1)
+		}
+		if strings.Contains(example, `"..."`) {
+			continue
+		}
+		if _, err := LoadFixtures(strings.NewReader(example)); err != nil {
+			t.Errorf("json block %d of the guide does not load: %v", i+1, err)
+		}
+		loaded++
+	}
+	if loaded == 0 {
+		t.Error("the guide has no fixtures example that should load")
+	}
+}

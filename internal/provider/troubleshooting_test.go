@@ -1,0 +1,231 @@
+package provider
+
+import (
+	"bufio"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
+)
+
+// troubleshootingGuide is the page whose quoted messages must be the
+// provider's own.
+var troubleshootingGuide = filepath.Join("..", "..", "templates", "guides", "troubleshooting.md.tmpl")
+
+// quoteMarker names the scenario of the ```text block right after it.
+var quoteMarker = regexp.MustCompile(`^<!--\s*message:\s*([a-z0-9-]+)\s*-->$`)
+
+// The project and cluster the guide's messages name, as a reader's would be.
+const (
+	guideProject = "32b6e34b3d91647abb20e7b8"
+	guideCluster = "orders"
+	// guideDeletedBucket is an export bucket the guide's jobs name and
+	// Atlas no longer has.
+	guideDeletedBucket = "6a4b207157ab93bba9582d98"
+)
+
+// troubleshootingScenario is what makes terraform print one message.
+type troubleshootingScenario struct {
+	fault *sandbox.Fault
+	env   []string // environment variables, in pairs
+	// provider lines besides base_url; nil for the sandbox's key pair.
+	provider []string
+	// data is the data source block; "" for the list of guideCluster.
+	data string
+}
+
+func guideList(extra ...string) string {
+	return block(`data "atlasexports_snapshot_exports" "orders"`,
+		append([]string{attr("project_id", guideProject), attr("cluster_name", guideCluster)}, extra...)...)
+}
+
+// rateLimited is a 429 as Atlas words it; the number in its detail varies
+// with the endpoint.
+const rateLimited = `{"detail":"Resource /api/atlas/v2/groups/` + guideProject + `/clusters/` + guideCluster +
+	`/backup/exports is limited to 100 requests every 1 minutes.","error":429,"errorCode":"RATE_LIMITED",` +
+	`"parameters":["/api/atlas/v2/groups/` + guideProject + `/clusters/` + guideCluster + `/backup/exports",100,1],` +
+	`"reason":"Too Many Requests"}`
+
+// notOnAccessList is Atlas's 403 for an address the credentials' access list
+// does not allow.
+const notOnAccessList = `{"detail":"IP address 203.0.113.7 is not allowed to access this resource.","error":403,` +
+	`"errorCode":"IP_ADDRESS_NOT_ON_ACCESS_LIST","parameters":["203.0.113.7"],"reason":"Forbidden"}`
+
+var troubleshootingScenarios = map[string]troubleshootingScenario{
+	"several-kinds": {
+		env: []string{EnvClientID, sandbox.ClientID, EnvClientSecret, sandbox.ClientSecret,
+			EnvPublicAPIKey, sandbox.PublicKey, EnvPrivateAPIKey, sandbox.PrivateKey},
+		provider: []string{},
+	},
+	"incomplete": {
+		provider: []string{attr("public_key", sandbox.PublicKey)},
+		env:      []string{EnvPrivateAPIKey, sandbox.PrivateKey},
+	},
+	"unauthorized": {
+		provider: []string{attr("public_key", sandbox.PublicKey), attr("private_key", "e2f4a6c8-0000-0000-0000-000000000000")},
+	},
+	"access-list": {
+		fault: &sandbox.Fault{Status: 403, Body: notOnAccessList, ContentType: "application/json"},
+	},
+	"not-found": {
+		data: block(`data "atlasexports_snapshot_exports" "orders"`, attr("project_id", guideProject), attr("cluster_name", "ordres")),
+	},
+	"rate-limited": {
+		fault:    &sandbox.Fault{Status: 429, RetryAfter: "1", Body: rateLimited, ContentType: "application/json"},
+		provider: []string{attr("public_key", sandbox.PublicKey), attr("private_key", sandbox.PrivateKey), "max_retries = 2"},
+	},
+	"token-rate-limited": {
+		fault: &sandbox.Fault{TokenEndpoint: true, Status: 429, RetryAfter: "1"},
+		provider: []string{attr("client_id", sandbox.ClientID), attr("client_secret", sandbox.ClientSecret),
+			"max_retries = 1"},
+	},
+	"access-token-refused": {
+		env:      []string{EnvAccessToken, "eyJhbGciOiJSUzI1NiJ9.expired"},
+		provider: []string{},
+	},
+	"token-refused": {
+		provider: []string{attr("client_id", sandbox.ClientID), attr("client_secret", "mdb_sa_sk_revoked")},
+	},
+	"deleted-bucket": {},
+	"no-answer": {
+		fault: &sandbox.Fault{Hang: time.Minute},
+		provider: []string{attr("public_key", sandbox.PublicKey), attr("private_key", sandbox.PrivateKey),
+			`request_timeout = "2s"`, "max_retries = 1"},
+	},
+	"read-timeout": {
+		fault: &sandbox.Fault{Hang: time.Minute},
+		data:  guideList(`timeouts { read = "3s" }`),
+	},
+	"no-successful-export": {
+		data: block(`data "atlasexports_snapshot_export" "orders"`, attr("project_id", guideProject),
+			attr("cluster_name", "orders-staging"), "most_recent = true"),
+	},
+}
+
+// guideSandbox serves guideProject: the cluster orders, whose jobs export to
+// a bucket that has since been deleted, and orders-staging, whose only job
+// failed.
+func guideSandbox(t *testing.T, fault *sandbox.Fault) string {
+	t.Helper()
+	_, url := startSandbox(t, func(s *sandbox.Server) {
+		jobs := sandbox.GenerateJobs(guideCluster, 3, 1)
+		for i := range jobs {
+			jobs[i].ExportBucketID = guideDeletedBucket
+		}
+		s.SetJobs(guideProject, guideCluster, jobs)
+		staging := sandbox.GenerateJobs("orders-staging", 1, 2)
+		staging[0].State = "Failed"
+		s.SetJobs(guideProject, "orders-staging", staging)
+		if fault != nil {
+			s.AddFault(*fault)
+		}
+	})
+	return url
+}
+
+// The troubleshooting guide quotes the provider's messages as terraform
+// prints them: each ```text block after a `<!-- message: NAME -->` line
+// must be, white space aside, what terraform prints for scenario NAME, one
+// paragraph after another (terraform puts the place in the configuration
+// between a message's summary and its detail). Every scenario is quoted.
+func TestTroubleshootingGuide_quotesRealMessages(t *testing.T) {
+	quotes := guideQuotes(t)
+	for name := range troubleshootingScenarios {
+		if _, ok := quotes[name]; !ok {
+			t.Errorf("the guide quotes no message for scenario %q", name)
+		}
+	}
+	for name, quote := range quotes {
+		t.Run(name, func(t *testing.T) {
+			c, ok := troubleshootingScenarios[name]
+			if !ok {
+				t.Fatalf("the guide quotes a message for %q, which has no scenario here", name)
+			}
+			clearAtlasEnv(t)
+			setEnv(t, c.env...)
+			url := guideSandbox(t, c.fault)
+			provider := c.provider
+			if provider == nil {
+				provider = []string{attr("public_key", sandbox.PublicKey), attr("private_key", sandbox.PrivateKey)}
+			}
+			data := c.data
+			if data == "" {
+				data = guideList()
+			}
+			out := newTerraformCLI(t).plan(t, providerConfig(append([]string{attr("base_url", url)}, provider...)...)+data)
+			got := strings.Join(strings.Fields(out), " ")
+			at := 0
+			for _, paragraph := range strings.Split(quote, "\n\n") {
+				want := strings.Join(strings.Fields(paragraph), " ")
+				i := strings.Index(got[at:], want)
+				if i < 0 {
+					t.Fatalf("terraform does not print, after what came before in the quote:\n%s\n\nIt printed:\n%s", paragraph, out)
+				}
+				at += i + len(want)
+			}
+		})
+	}
+}
+
+// plan runs terraform plan on config and returns its output, whether the
+// plan fails or not.
+func (c *terraformCLI) plan(t *testing.T, config string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(c.dir, "main.tf"), []byte(requiredProviders+config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := c.command("plan", "-input=false", "-no-color").CombinedOutput()
+	return string(out)
+}
+
+// guideQuotes returns the guide's quoted messages by scenario name.
+func guideQuotes(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := os.Open(troubleshootingGuide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	quotes := map[string]string{}
+	scanner := bufio.NewScanner(f)
+	name := ""
+	for scanner.Scan() {
+		line := scanner.Text()
+		if m := quoteMarker.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+			name = m[1]
+			continue
+		}
+		if name == "" || strings.TrimSpace(line) == "" {
+			continue
+		}
+		if strings.TrimSpace(line) != "```text" {
+			t.Fatalf("the message marker for %q is not right before a ```text block", name)
+		}
+		var body []string
+		for scanner.Scan() && strings.TrimSpace(scanner.Text()) != "```" {
+			body = append(body, scanner.Text())
+		}
+		if _, dup := quotes[name]; dup {
+			t.Fatalf("the guide quotes %q twice", name)
+		}
+		quotes[name] = strings.TrimSpace(strings.Join(body, "\n"))
+		if quotes[name] == "" {
+			t.Fatalf("the guide's quote of %q is empty", name)
+		}
+		name = ""
+	}
+	if err := scanner.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(quotes) == 0 {
+		t.Fatal("the guide quotes no message")
+	}
+	t.Logf("quoted messages: %s", strings.Join(slices.Sorted(maps.Keys(quotes)), ", "))
+	return quotes
+}
