@@ -38,7 +38,6 @@ type ExportBucket struct {
 	ID            *string `json:"_id"`
 	BucketName    *string `json:"bucketName"`
 	CloudProvider *string `json:"cloudProvider"`
-	Links         []Link  `json:"links"`
 	// AWS.
 	IAMRoleID                *string `json:"iamRoleId"`
 	Region                   *string `json:"region"`

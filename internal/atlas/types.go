@@ -3,8 +3,8 @@ package atlas
 // The types below mirror the Atlas Admin API's DiskBackupExportJob schema
 // (shared/atlas-openapi/exports-v2.yaml). Every optional field is a pointer or
 // a nil slice so that "Atlas left the field out" stays distinguishable from an
-// empty value all the way to Terraform state. Fields Atlas adds later are
-// ignored by encoding/json.
+// empty value all the way to Terraform state. Fields the provider does not
+// show (links), and fields Atlas adds later, are left out.
 
 // ExportJob is one Cloud Backup snapshot export job.
 type ExportJob struct {
@@ -19,7 +19,6 @@ type ExportJob struct {
 	CustomData     []Label       `json:"customData"`
 	ExportStatus   *ExportStatus `json:"exportStatus"`
 	StateReason    *StateReason  `json:"stateReason"`
-	Links          []Link        `json:"links"`
 }
 
 // Component is the export of one replica set (shard) of a sharded cluster.
@@ -46,12 +45,6 @@ type StateReason struct {
 	Message   *string `json:"message"`
 }
 
-// Link is an RFC 5988 web link as Atlas returns it.
-type Link struct {
-	Href *string `json:"href"`
-	Rel  *string `json:"rel"`
-}
-
 // Known export job states, as the API's enum lists them. Atlas may add more;
 // the client passes any state through unchanged.
 const (
@@ -68,7 +61,6 @@ var KnownStates = []string{StateQueued, StateInProgress, StateSuccessful, StateF
 // exportJobPage is one page of the list operation
 // (PaginatedApiAtlasDiskBackupExportJobView).
 type exportJobPage struct {
-	Links []Link `json:"links"`
 	// Results is a pointer so that a body without the required "results" key
 	// is told apart from an empty page.
 	Results    *[]ExportJob `json:"results"`

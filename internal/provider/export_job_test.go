@@ -34,7 +34,6 @@ func TestResults_sameAsModels(t *testing.T) {
 			CustomData:   []atlas.Label{{Key: ptr("k")}, {Value: ptr("v")}},
 			ExportStatus: &atlas.ExportStatus{TotalCollections: ptr(int64(3))},
 			StateReason:  &atlas.StateReason{ErrorCode: ptr("EXPORT_FAILED")},
-			Links:        []atlas.Link{{Href: ptr("https://cloud.mongodb.com/x"), Rel: ptr("self")}},
 		},
 		atlas.ExportJob{
 			ID: ptr("64b7e30ac1d2a3b4c5d6e004"), ExportBucketID: ptr(sandbox.BucketAWS), State: ptr("Successful"),
