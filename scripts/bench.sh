@@ -16,7 +16,7 @@
 #
 # Knobs (environment): BENCH_COUNT (repetitions of each Go benchmark, default
 # 3), E2E_RUNS (measured plans per latency, default 3), E2E_LATENCIES (default
-# "0s 50ms"), BENCH_BASELINE (default 2457513). About 9 minutes on a 2-core
+# "0s 50ms"), BENCH_BASELINE (default 2457513). About 7 minutes on a 2-core
 # machine with the defaults.
 #
 # The machine may be shared: the load average before and after every step
