@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,7 +165,7 @@ func TestGetExportBucket_failuresAreNotCached(t *testing.T) {
 			sbx.AddFault(tc.fault)
 			client := newTestClient(t, srv.URL, func(cfg *Config) {
 				if tc.ctx == nil {
-					cfg.RequestTimeout = 200 * time.Millisecond
+					cfg.RequestTimeout = 500 * time.Millisecond
 				}
 			})
 			_, err := client.GetExportBucket(ctx, testProject, sandbox.BucketAWS)
@@ -222,15 +223,23 @@ func (signalLogger) Warn(context.Context, string, map[string]any) {}
 // caller gives up, the waiting read asks again under its own context instead
 // of failing.
 func TestGetExportBucket_waiterOutlivesTheReadItWaitedFor(t *testing.T) {
+	// The first read's GET is held in OnArrival until the test ends: a Fault
+	// would hold whichever GET reached it first, and under load the waiting
+	// read's own GET can overtake the first one on its way to the fault.
 	arrived := make(chan struct{}, 4)
+	release := make(chan struct{})
+	var gets atomic.Int32
 	sbx, srv := startSandbox(t, nil, seededBuckets, func(s *sandbox.Server) {
 		s.OnArrival = func(r sandbox.Request) {
 			if strings.HasSuffix(r.Path, sandbox.BucketGCP) && r.Auth == "digest" {
 				arrived <- struct{}{}
+				if gets.Add(1) == 1 {
+					<-release
+				}
 			}
 		}
 	})
-	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Hang: time.Minute, Times: 1})
+	t.Cleanup(func() { close(release) }) // before the server closes: cleanups run last first
 	logger := signalLogger{waiting: make(chan struct{}, 4)}
 	client := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Logger = logger })
 	first, cancelFirst := context.WithCancel(context.Background())

@@ -256,7 +256,7 @@ func TestListExportJobs_tokenFailures(t *testing.T) {
 		},
 		"no answer": {
 			fault:        sandbox.Fault{TokenEndpoint: true, Hang: 10 * time.Minute},
-			wantRequests: 3, want: []string{"gave up after 3 attempts: no answer within request_timeout (200ms)"},
+			wantRequests: 3, want: []string{"gave up after 3 attempts: no answer within request_timeout (500ms)"},
 		},
 		"OAuth's invalid_client": {
 			fault: sandbox.Fault{TokenEndpoint: true, Status: http.StatusUnauthorized, ContentType: "application/json",
@@ -273,7 +273,7 @@ func TestListExportJobs_tokenFailures(t *testing.T) {
 			sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1))
 			sbx.AddFault(tc.fault)
 			client := newTestClient(t, srv.URL, withServiceAccount, withMaxRetries(2),
-				func(cfg *Config) { cfg.RequestTimeout = 200 * time.Millisecond })
+				func(cfg *Config) { cfg.RequestTimeout = 500 * time.Millisecond })
 
 			_, err := client.ListExportJobs(context.Background(), testProject, testCluster)
 
@@ -311,7 +311,7 @@ func TestListExportJobs_tokenRetryAfterOutlastsRequestTimeout(t *testing.T) {
 	sbx, srv := startSandbox(t, generated)
 	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Status: http.StatusTooManyRequests, RetryAfter: "1", Times: 1})
 	client := newTestClient(t, srv.URL, withServiceAccount, withMaxRetries(1),
-		func(cfg *Config) { cfg.RequestTimeout = 200 * time.Millisecond })
+		func(cfg *Config) { cfg.RequestTimeout = 500 * time.Millisecond })
 
 	assertJobsOnceInOrder(t, listTestCluster(t, client).Jobs, generated)
 	if got := requestSummary(sbx); got != "token token page" {
