@@ -120,7 +120,9 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 	var bucket ExportBucket
 	err := c.get(ctx, c.exportBucketURL(projectID, bucketID), MediaTypeBuckets, &bucket)
 	if err != nil {
-		if apiErr, ok := errors.AsType[*APIError](err); ok {
+		// A token request's answer says nothing of the bucket.
+		_, tokenErr := errors.AsType[*TokenError](err)
+		if apiErr, ok := errors.AsType[*APIError](err); ok && !tokenErr {
 			if apiErr.StatusCode == http.StatusForbidden && apiErr.ErrorCode != ErrorCodeIPNotOnAccessList {
 				apiErr.hint = "Reading export buckets needs the " + ExportBucketRole + " role (or higher) on the " +
 					"project, and the caller's IP address may be missing from the key's API access list."

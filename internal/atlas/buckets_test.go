@@ -333,3 +333,23 @@ func TestGetExportBuckets_failure(t *testing.T) {
 		t.Errorf("GetExportBuckets: %v", err)
 	}
 }
+
+// TestGetExportBuckets_tokenFailureIsNotADeletedBucket: a 404 of the service
+// account token request, Atlas's envelope and all, is a failure to get a
+// token, not Atlas's word that the bucket is gone: the read fails instead of
+// listing the bucket as deleted, and nothing is cached.
+func TestGetExportBuckets_tokenFailureIsNotADeletedBucket(t *testing.T) {
+	sbx, srv := startSandbox(t, nil, seededBuckets)
+	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Status: http.StatusNotFound, ErrorCode: "RESOURCE_NOT_FOUND", Times: 1})
+	client := newTestClient(t, srv.URL, withServiceAccount)
+
+	buckets, err := client.GetExportBuckets(context.Background(), testProject, []string{sandbox.BucketAWS})
+
+	if _, ok := errors.AsType[*TokenError](err); !ok || errors.Is(err, ErrExportBucketNotFound) {
+		t.Fatalf("got %+v, %v; want the token's failure", buckets, err)
+	}
+	bucket, err := client.GetExportBucket(context.Background(), testProject, sandbox.BucketAWS)
+	if err != nil || str(bucket.BucketName) != "atlas-exports-docs" {
+		t.Errorf("the next read: %v, %v", bucket, err)
+	}
+}

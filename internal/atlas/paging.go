@@ -60,8 +60,8 @@ func validatePath(projectID, clusterName string) error {
 // reaches, then while they come back full; a short or empty page ends the
 // list. The estimate only schedules requests: the ids are the evidence. A
 // walk that sees a job twice (or jobs after the page that ended the list) is
-// discarded and the list read again. README.md, "Consistent lists", says
-// what this guarantees.
+// discarded and the list read again. The provider page
+// (templates/index.md.tmpl, "What a list holds") says what this guarantees.
 func (c *Client) ListExportJobs(ctx context.Context, projectID, clusterName string) (*ExportJobList, error) {
 	if err := validatePath(projectID, clusterName); err != nil {
 		return nil, err
