@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -33,9 +34,18 @@ type serviceAccount struct {
 	// which allows 50 token requests a minute per client and IP address.
 	slot  chan struct{}
 	token *oauth2.Token // guarded by slot
+	// failures counts the fetches that failed within their own bounds (not
+	// because their caller gave up), and lastFailure is the newest one's
+	// error: a caller that waited for the slot while a fetch failed gets
+	// that failure instead of asking again, so that n reads waiting for a
+	// token that cannot be had wait for one fetch's attempts, not n.
+	failures    atomic.Uint64
+	lastFailure error // guarded by slot
+	// waiting, when set, is told when a caller waits for another's fetch.
+	waiting func(ctx context.Context)
 }
 
-func newServiceAccount(base *url.URL, clientID, clientSecret string, retry *retryablehttp.Client) *serviceAccount {
+func newServiceAccount(base *url.URL, clientID, clientSecret string, retry *retryablehttp.Client, waiting func(context.Context)) *serviceAccount {
 	return &serviceAccount{
 		config: &clientcredentials.Config{
 			ClientID:     clientID,
@@ -43,8 +53,9 @@ func newServiceAccount(base *url.URL, clientID, clientSecret string, retry *retr
 			TokenURL:     base.JoinPath(tokenPath).String(),
 			AuthStyle:    oauth2.AuthStyleInHeader,
 		},
-		http: &http.Client{Transport: tokenTransport{retry: retry}},
-		slot: make(chan struct{}, 1),
+		http:    &http.Client{Transport: tokenTransport{retry: retry}},
+		slot:    make(chan struct{}, 1),
+		waiting: waiting,
 	}
 }
 
@@ -52,15 +63,26 @@ func newServiceAccount(base *url.URL, clientID, clientSecret string, retry *retr
 // refused (a token Atlas has just refused, "" for none); fresh is true when
 // it was fetched for this call rather than taken from the cache.
 func (s *serviceAccount) get(ctx context.Context, refused string) (token string, fresh bool, err error) {
+	failuresBefore := s.failures.Load()
 	select {
 	case s.slot <- struct{}{}:
-	case <-ctx.Done():
-		return "", false, &TokenError{Err: ctx.Err()}
+	default:
+		if s.waiting != nil {
+			s.waiting(ctx)
+		}
+		select {
+		case s.slot <- struct{}{}:
+		case <-ctx.Done():
+			return "", false, &TokenError{Err: ctx.Err()}
+		}
 	}
 	defer func() { <-s.slot }()
 	if t := s.token; t != nil && t.AccessToken != refused &&
 		(t.Expiry.IsZero() || time.Now().Add(tokenRenewalMargin).Before(t.Expiry)) {
 		return t.AccessToken, false, nil
+	}
+	if s.failures.Load() != failuresBefore {
+		return "", false, s.lastFailure
 	}
 	t, err := s.config.Token(context.WithValue(ctx, oauth2.HTTPClient, s.http))
 	if err != nil {
@@ -69,7 +91,12 @@ func (s *serviceAccount) get(ctx context.Context, refused string) (token string,
 		if errors.As(err, &urlErr) {
 			err = urlErr.Err
 		}
-		return "", false, &TokenError{Err: err}
+		tokenErr := &TokenError{Err: err}
+		if ctx.Err() == nil {
+			s.lastFailure = tokenErr
+			s.failures.Add(1)
+		}
+		return "", false, tokenErr
 	}
 	s.token = t
 	return t.AccessToken, true, nil

@@ -95,7 +95,9 @@ func (c *Client) GetExportBucket(ctx context.Context, projectID, bucketID string
 			// The request runs under this caller's context alone, within its
 			// own retries: another caller's deadline never ends it.
 			read.bucket, read.err = c.fetchExportBucket(ctx, projectID, bucketID)
-			read.abandoned = read.err != nil && ctx.Err() != nil
+			// An answer that is kept (a bucket Atlas says is gone) is never
+			// abandoned, even when this caller's context ended just after it.
+			read.abandoned = read.err != nil && !errors.Is(read.err, ErrExportBucketNotFound) && ctx.Err() != nil
 			if read.err != nil && !errors.Is(read.err, ErrExportBucketNotFound) {
 				c.bucketsMu.Lock()
 				delete(c.buckets, key)
@@ -120,9 +122,7 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 	var bucket ExportBucket
 	err := c.get(ctx, c.exportBucketURL(projectID, bucketID), MediaTypeBuckets, &bucket)
 	if err != nil {
-		// A token request's answer says nothing of the bucket.
-		_, tokenErr := errors.AsType[*TokenError](err)
-		if apiErr, ok := errors.AsType[*APIError](err); ok && !tokenErr {
+		if apiErr, ok := apiAnswer(err); ok {
 			if apiErr.StatusCode == http.StatusForbidden && apiErr.ErrorCode != ErrorCodeIPNotOnAccessList {
 				apiErr.hint = "Reading export buckets needs the " + ExportBucketRole + " role (or higher) on the " +
 					"project, and the caller's IP address may be missing from the key's API access list."

@@ -208,11 +208,14 @@ func TestGetExportBucket_hangIsBoundedByTheSettings(t *testing.T) {
 }
 
 // signalLogger sends on waiting each time the client logs that a read waits
-// for another read's request.
-type signalLogger struct{ waiting chan struct{} }
+// for another read's request: message names which.
+type signalLogger struct {
+	message string
+	waiting chan struct{}
+}
 
 func (l signalLogger) Debug(_ context.Context, msg string, _ map[string]any) {
-	if msg == "waiting for the read of an export bucket in flight" {
+	if msg == l.message {
 		l.waiting <- struct{}{}
 	}
 }
@@ -240,7 +243,7 @@ func TestGetExportBucket_waiterOutlivesTheReadItWaitedFor(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { close(release) }) // before the server closes: cleanups run last first
-	logger := signalLogger{waiting: make(chan struct{}, 4)}
+	logger := signalLogger{message: "waiting for the read of an export bucket in flight", waiting: make(chan struct{}, 4)}
 	client := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Logger = logger })
 	first, cancelFirst := context.WithCancel(context.Background())
 	defer cancelFirst()

@@ -184,7 +184,10 @@ func New(cfg Config) (*Client, error) {
 		// round trips a request, both within the attempt's time limit.
 		apiTransport = digest.NewTransportWithHTTPRoundTripper(cfg.PublicKey, cfg.PrivateKey, transport)
 	case serviceAccount:
-		c.serviceAccount = newServiceAccount(base, cfg.ClientID, cfg.ClientSecret, c.newRetryClient(transport, cfg))
+		c.serviceAccount = newServiceAccount(base, cfg.ClientID, cfg.ClientSecret, c.newRetryClient(transport, cfg),
+			func(ctx context.Context) {
+				c.debug(ctx, "waiting for the service account token another read is getting", nil)
+			})
 	}
 	c.api = c.newRetryClient(apiTransport, cfg)
 	return c, nil

@@ -118,6 +118,17 @@ func (e *TimeoutError) Hint() string {
 		"(base_url, a proxy, a firewall); on a slow network, raise request_timeout."
 }
 
+// apiAnswer is Atlas's answer to the API request behind err, if err has
+// one: not the service account token request's, whose answer says nothing of
+// the resource asked for (and may be shared by several reads that waited for
+// it, so it must not be given their advice).
+func apiAnswer(err error) (*APIError, bool) {
+	if _, ok := errors.AsType[*TokenError](err); ok {
+		return nil, false
+	}
+	return errors.AsType[*APIError](err)
+}
+
 // requestFailed names the request err belongs to, unless err is the service
 // account token's, which names its own request: the API request that waited
 // for the token was never sent.

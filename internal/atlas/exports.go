@@ -45,7 +45,7 @@ func (c *Client) get(ctx context.Context, rawURL, mediaType string, target any) 
 		}
 		err = c.send(ctx, rawURL, mediaType, token, target)
 	}
-	if apiErr, ok := errors.AsType[*APIError](err); ok && c.accessToken != "" && apiErr.StatusCode == http.StatusUnauthorized {
+	if apiErr, ok := apiAnswer(err); ok && c.accessToken != "" && apiErr.StatusCode == http.StatusUnauthorized {
 		apiErr.hint = "Atlas refused the access token (access_token, or MONGODB_ATLAS_ACCESS_TOKEN): it may " +
 			"have expired, since Atlas access tokens last one hour. Get a new one, or use a service account, whose " +
 			"tokens the provider renews itself."
@@ -127,7 +127,7 @@ func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, expor
 	}
 	var job ExportJob
 	if err := c.get(ctx, c.exportsURL(projectID, clusterName, exportID).String(), c.mediaType, &job); err != nil {
-		if apiErr, ok := errors.AsType[*APIError](err); ok && apiErr.StatusCode == http.StatusNotFound {
+		if apiErr, ok := apiAnswer(err); ok && apiErr.StatusCode == http.StatusNotFound {
 			apiErr.hint = "The export job, its cluster or its project does not exist, or is not visible to the " +
 				"credentials in use. Check export_id (an id from atlasexports_snapshot_exports), cluster_name and " +
 				"project_id."

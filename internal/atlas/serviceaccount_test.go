@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,14 +203,43 @@ func TestListExportJobs_concurrentReadsShareOneToken(t *testing.T) {
 	}
 }
 
-// TestListExportJobs_waiterOutlivesTheTokenRequestItWaitedFor: a read waiting
-// for another read's token request is not failed when that read gives up:
-// the abandoned request stops, and the waiting read asks for itself.
+// holdFirstTokenRequest holds the first token request in OnArrival until
+// release is called, and tells arrived of each token request. (A Fault would
+// hold whichever request reached it first, which under load need not be the
+// first to arrive.) The caller defers release: the sandbox's server waits for
+// the held request when it closes.
+func holdFirstTokenRequest() (hook func(*sandbox.Server), arrived <-chan struct{}, release func()) {
+	arrivals := make(chan struct{}, 16)
+	held := make(chan struct{})
+	release = sync.OnceFunc(func() { close(held) })
+	var n atomic.Int32
+	return func(s *sandbox.Server) {
+		s.OnArrival = func(r sandbox.Request) {
+			if r.Path == "/api/oauth/token" {
+				arrivals <- struct{}{}
+				if n.Add(1) == 1 {
+					<-held
+				}
+			}
+		}
+	}, arrivals, release
+}
+
+// tokenWaitLogger signals each read that waits for another read's token
+// request.
+func tokenWaitLogger() signalLogger {
+	return signalLogger{message: "waiting for the service account token another read is getting", waiting: make(chan struct{}, 16)}
+}
+
+// TestListExportJobs_waiterOutlivesTheTokenRequestItWaitedFor: a read that
+// waits for another read's token request, whose caller then gives up, gets
+// a token of its own instead of the other caller's cancellation.
 func TestListExportJobs_waiterOutlivesTheTokenRequestItWaitedFor(t *testing.T) {
-	onArrival, arrived := arrivals("/api/oauth/token")
-	sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1), onArrival)
-	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Hang: 10 * time.Minute, Times: 1})
-	client := newTestClient(t, srv.URL, withServiceAccount)
+	hold, arrived, release := holdFirstTokenRequest()
+	defer release()
+	sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1), hold)
+	logger := tokenWaitLogger()
+	client := newTestClient(t, srv.URL, withServiceAccount, func(cfg *Config) { cfg.Logger = logger })
 	first, cancelFirst := context.WithCancel(context.Background())
 	defer cancelFirst()
 	firstDone := make(chan error, 1)
@@ -216,12 +247,13 @@ func TestListExportJobs_waiterOutlivesTheTokenRequestItWaitedFor(t *testing.T) {
 		_, err := client.ListExportJobs(first, testProject, testCluster)
 		firstDone <- err
 	}()
-	<-arrived // the first read's token request hangs
+	<-arrived // the first read's token request, held
 	secondDone := make(chan error, 1)
 	go func() {
 		_, err := client.ListExportJobs(context.Background(), testProject, testCluster)
 		secondDone <- err
 	}()
+	<-logger.waiting // the second read waits for the first's token request
 	cancelFirst()
 	if err := <-firstDone; !errors.Is(err, context.Canceled) {
 		t.Errorf("the cancelled read: %v", err)
@@ -231,6 +263,40 @@ func TestListExportJobs_waiterOutlivesTheTokenRequestItWaitedFor(t *testing.T) {
 	}
 	if got := tokenRequests(sbx); got != 2 {
 		t.Errorf("%d token requests, want 2: the abandoned one and the waiting read's own", got)
+	}
+}
+
+// TestListExportJobs_waitersShareATokenFailure: reads that wait for another
+// read's token request, which fails within its own bounds, fail with its
+// failure: a token that cannot be had costs one fetch's attempts, not one
+// per read (each after the other, and each against the token rate limit).
+func TestListExportJobs_waitersShareATokenFailure(t *testing.T) {
+	hold, arrived, release := holdFirstTokenRequest()
+	defer release()
+	sbx, srv := startSandbox(t, sandbox.GenerateJobs(testCluster, 3, 1), hold)
+	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Status: http.StatusInternalServerError})
+	logger := tokenWaitLogger()
+	client := newTestClient(t, srv.URL, withServiceAccount, withMaxRetries(1), func(cfg *Config) { cfg.Logger = logger })
+	// The first token request is held until the two other reads wait for
+	// it, then goes on to its 500.
+	done := make(chan error, 3)
+	for range 3 {
+		go func() {
+			_, err := client.ListExportJobs(context.Background(), testProject, testCluster)
+			done <- err
+		}()
+	}
+	<-arrived
+	<-logger.waiting
+	<-logger.waiting
+	release()
+	for range 3 {
+		if err := <-done; !errors.As(err, new(*TokenError)) || !strings.Contains(err.Error(), "HTTP 500") {
+			t.Errorf("a read: %v, want the token request's 500", err)
+		}
+	}
+	if got := tokenRequests(sbx); got != 2 {
+		t.Errorf("%d token requests, want 2: one fetch's attempts (max_retries = 1) for the three reads", got)
 	}
 }
 
