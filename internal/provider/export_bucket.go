@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -209,8 +210,13 @@ func (d *providerData) addBucketReadError(ctx context.Context, diags *diag.Diagn
 	detail := d.readErrorDetail(ctx, err)
 	// The 403's advice (atlas.Hint, in detail) already names the role; a 401
 	// is the credentials or the access list. Either way, the jobs can still
-	// be read without their buckets.
-	switch atlas.StatusCode(err) {
+	// be read without their buckets. A service account token that could not
+	// be had says nothing of buckets: the bucket's GET was never sent.
+	status := atlas.StatusCode(err)
+	if _, tokenErr := errors.AsType[*atlas.TokenError](err); tokenErr {
+		status = 0
+	}
+	switch status {
 	case http.StatusForbidden:
 		if atlas.ErrorCode(err) == atlas.ErrorCodeIPNotOnAccessList {
 			break

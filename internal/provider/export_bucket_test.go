@@ -213,6 +213,28 @@ func TestExportBucket_addressNotOnAccessList(t *testing.T) {
 	}
 }
 
+// A bucket read that needs a new service account token (Atlas refused the
+// cached one) and cannot have it fails with the token request's error, not
+// with advice about the bucket's role: the bucket's GET was never sent again.
+func TestExportBucket_tokenRenewalRefused(t *testing.T) {
+	t.Parallel()
+	sbx, url := startSandbox(t)
+	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: http.StatusUnauthorized, Times: 1})
+	// The first token request (for the list) is answered; the renewal is not.
+	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Status: http.StatusUnauthorized, Every: 2})
+	cli := newTerraformCLI(t)
+	out := cli.fail(t, serviceAccountBlock(url)+exportsBlock(sandbox.ClusterBucketKinds), "plan", "-input=false", "-no-color")
+	if !errorText("Unable to read export buckets", "getting the service account token (POST /api/oauth/token)",
+		"HTTP 401", "Check client_id and client_secret").MatchString(out) {
+		t.Errorf("terraform's output lacks the token request's failure:\n%s", out)
+	}
+	for _, wrong := range []string{"Atlas refused the credentials for GET", "Grant the role"} {
+		if strings.Contains(out, wrong) {
+			t.Errorf("terraform's output advises %q for a token Atlas would not give:\n%s", wrong, out)
+		}
+	}
+}
+
 // Any other failure of a bucket read fails the read too: nothing partial.
 func TestExportBucket_otherFailures(t *testing.T) {
 	t.Parallel()
