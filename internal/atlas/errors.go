@@ -118,6 +118,25 @@ func (e *TimeoutError) Hint() string {
 		"(base_url, a proxy, a firewall); on a slow network, raise request_timeout."
 }
 
+// ChallengeError is a 401 whose WWW-Authenticate challenge is not HTTP
+// Digest as Atlas sends it, so that an API key cannot answer it. Asking again
+// earns the same challenge, so it is not retried.
+type ChallengeError struct {
+	Challenge string
+}
+
+func (e *ChallengeError) Error() string {
+	return fmt.Sprintf("the answer was HTTP 401 with a WWW-Authenticate challenge that is not Atlas's HTTP Digest "+
+		"challenge (first %d characters: %q)", snippetLength, snippet([]byte(e.Challenge)))
+}
+
+// Hint implements the same contract as APIError.Hint.
+func (e *ChallengeError) Hint() string {
+	return "Something other than Atlas answered: a proxy between Terraform and Atlas, or another server at " +
+		"base_url, asked for credentials an Atlas API key cannot give. Check base_url and the network path " +
+		"(HTTPS_PROXY)."
+}
+
 // apiAnswer is Atlas's answer to the API request behind err, if err has
 // one: not the service account token request's, whose answer says nothing of
 // the resource asked for (and may be shared by several reads that waited for

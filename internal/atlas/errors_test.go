@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
@@ -275,5 +277,56 @@ func TestListExportJobs_keyStopsWorkingMidWalk(t *testing.T) {
 	// 401 once, which is refused too. That is one attempt, not a retry.
 	if pages := slices.Compact(pagesRequested(t, sbx)); !slices.Equal(pages, []int{1, 2}) {
 		t.Errorf("pages requested: %v, want [1 2] (the walk stops at the refused page)", pages)
+	}
+}
+
+// TestListExportJobs_challengeNotAtlas: a 401 whose challenge an API key
+// cannot answer (another scheme, or a Digest challenge mongodb-forks/digest
+// cannot parse, one of which panics inside it) fails the read at once with
+// the challenge and where to look, and never crashes the provider. A Digest
+// challenge like Atlas's is answered, and a 401 to the answer is Atlas's.
+func TestListExportJobs_challengeNotAtlas(t *testing.T) {
+	cases := map[string]struct {
+		challenge string
+		requests  int32
+	}{
+		"another scheme":        {challenge: `Basic realm="corporate proxy"`, requests: 1},
+		"a part without =":      {challenge: `Digest realm`, requests: 1},
+		"a key digest lacks":    {challenge: `Digest realm="x", charset="UTF-8"`, requests: 1},
+		"no scheme":             {challenge: `realm="x"`, requests: 1},
+		"Atlas's, then refused": {challenge: `Digest realm="MMS Public API", domain="", nonce="abc", algorithm=MD5, qop="auth", stale=false`, requests: 2},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var requests atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				requests.Add(1)
+				w.Header().Set("WWW-Authenticate", tc.challenge)
+				w.WriteHeader(http.StatusUnauthorized)
+			}))
+			defer srv.Close()
+			_, err := newTestClient(t, srv.URL).ListExportJobs(context.Background(), testProject, testCluster)
+			if got := requests.Load(); got != tc.requests {
+				t.Errorf("%d requests, want %d", got, tc.requests)
+			}
+			challengeErr, isChallengeErr := errors.AsType[*ChallengeError](err)
+			if tc.requests == 2 {
+				if isChallengeErr || StatusCode(err) != http.StatusUnauthorized {
+					t.Errorf("got %v, want Atlas's 401 to the answered challenge", err)
+				}
+				return
+			}
+			if !isChallengeErr || challengeErr.Challenge != tc.challenge {
+				t.Fatalf("got %v, want a ChallengeError with the challenge", err)
+			}
+			for _, want := range []string{"reading page 1", "HTTP 401", strconv.Quote(tc.challenge)} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%q lacks %q", err, want)
+				}
+			}
+			if hint := Hint(err); !strings.Contains(hint, "base_url") || !strings.Contains(hint, "proxy") {
+				t.Errorf("hint %q does not point at base_url and the proxy", hint)
+			}
+		})
 	}
 }
