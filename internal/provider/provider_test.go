@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -412,6 +414,32 @@ func TestProvider_wrongSecret(t *testing.T) {
 			_, url := startSandbox(t)
 			expectError(t, providerConfig(append([]string{attr("base_url", url)}, c.credentials...)...)+
 				exportsBlock(sandbox.ClusterSharded), c.want)
+		})
+	}
+}
+
+// A server at base_url that challenges with something an API key cannot
+// answer (a proxy asking for its own credentials, or a challenge the digest
+// library cannot parse, which used to crash the provider) fails the plan after
+// one request, quoting the challenge and pointing at base_url and the proxy.
+func TestProvider_challengeNotAtlas(t *testing.T) {
+	t.Parallel()
+	for name, challenge := range map[string]string{"another scheme": `Basic realm="proxy"`, "malformed Digest": "Digest realm"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var requests atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				requests.Add(1)
+				w.Header().Set("WWW-Authenticate", challenge)
+				w.WriteHeader(http.StatusUnauthorized)
+			}))
+			defer srv.Close()
+			expectError(t, providerBlock(srv.URL)+exportsBlock(sandbox.ClusterSharded),
+				errorText("Unable to list snapshot export jobs", "HTTP 401", "WWW-Authenticate challenge",
+					"not Atlas's HTTP Digest", "Check base_url and the network path"))
+			if n := requests.Load(); n != 1 {
+				t.Errorf("%d requests, want 1: asking again earns the same challenge", n)
+			}
 		})
 	}
 }
