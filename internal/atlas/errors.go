@@ -115,7 +115,8 @@ func (e *TimeoutError) Error() string {
 // Hint implements the same contract as APIError.Hint.
 func (e *TimeoutError) Hint() string {
 	return "Atlas, or something between Terraform and Atlas, did not answer in time. Check the network path " +
-		"(base_url, a proxy, a firewall); on a slow network, raise request_timeout."
+		"(base_url, a proxy, a firewall); on a slow network, raise request_timeout. The time includes the wait " +
+		"for a free request slot (max_concurrent_requests) while other requests are slow."
 }
 
 // ChallengeError is a 401 whose WWW-Authenticate challenge is not HTTP

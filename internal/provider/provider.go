@@ -154,7 +154,8 @@ func (p *atlasExportsProvider) Schema(_ context.Context, _ provider.SchemaReques
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
 			},
 			"request_timeout": schema.StringAttribute{
-				MarkdownDescription: fmt.Sprintf("Time limit of one HTTP attempt, reading the body included, as a "+
+				MarkdownDescription: fmt.Sprintf("Time limit of one HTTP attempt, its wait for a free request slot "+
+					"(`max_concurrent_requests`) and reading the body included, as a "+
 					"Go duration such as `30s` or `2m`. A hung attempt is abandoned and retried. Defaults to `%s`.",
 					durationText(atlas.DefaultRequestTimeout)),
 				Optional:   true,
