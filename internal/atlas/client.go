@@ -355,9 +355,14 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		_, isAPIErr := errors.AsType[*APIError](err)
 		netErr, isNetErr := errors.AsType[net.Error](err)
 		bodyErr, isBodyErr := errors.AsType[*ResponseBodyError](err)
+		challengeErr, isChallengeErr := errors.AsType[*ChallengeError](err)
 		switch {
-		case isAPIErr, errors.Is(err, errRedirectRefused), errors.As(err, new(*ChallengeError)):
+		case isAPIErr, errors.Is(err, errRedirectRefused):
 			return false, err
+		case isChallengeErr:
+			// Without the transport's wrapping, which repeats the URL that
+			// the caller names already, as for a timeout.
+			return false, challengeErr
 		case isNetErr && netErr.Timeout():
 			// The attempt's own time limit (http.Client.Timeout, or the
 			// dial's) ended it. Its error matches context.DeadlineExceeded

@@ -3,6 +3,8 @@ package provider
 import (
 	"bufio"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -38,6 +40,9 @@ type troubleshootingScenario struct {
 	provider []string
 	// data is the data source block; "" for the list of guideCluster.
 	data string
+	// proxy, when set, answers every request instead of the sandbox, as
+	// something between Terraform and Atlas may.
+	proxy http.HandlerFunc
 }
 
 func guideList(extra ...string) string {
@@ -102,6 +107,12 @@ var troubleshootingScenarios = map[string]troubleshootingScenario{
 		fault: &sandbox.Fault{Hang: time.Minute},
 		data:  guideList(`timeouts { read = "3s" }`),
 	},
+	"proxy-challenge": {
+		proxy: func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="corporate proxy"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		},
+	},
 	"no-successful-export": {
 		data: block(`data "atlasexports_snapshot_export" "orders"`, attr("project_id", guideProject),
 			attr("cluster_name", "orders-staging"), "most_recent = true"),
@@ -150,6 +161,11 @@ func TestTroubleshootingGuide_quotesRealMessages(t *testing.T) {
 			clearAtlasEnv(t)
 			setEnv(t, c.env...)
 			url := guideSandbox(t, c.fault)
+			if c.proxy != nil {
+				proxy := httptest.NewServer(c.proxy)
+				t.Cleanup(proxy.Close)
+				url = proxy.URL
+			}
 			provider := c.provider
 			if provider == nil {
 				provider = []string{attr("public_key", sandbox.PublicKey), attr("private_key", sandbox.PrivateKey)}
