@@ -15,6 +15,21 @@ import (
 // jobFields is Job without its methods: the typed fields' own encoding.
 type jobFields Job
 
+// AsServed is the job as the sandbox serves it: with exportStatus and
+// customData, which every recorded job body has (0 of 0 collections and []
+// in every state), when it has none of its own.
+func (j Job) AsServed() Job { return Job(j.served()) }
+
+func (j Job) served() jobFields {
+	if j.ExportStatus == nil {
+		j.ExportStatus = &ExportStatus{}
+	}
+	if j.CustomData == nil {
+		j.CustomData = &[]Label{}
+	}
+	return jobFields(j)
+}
+
 // jobFieldIndex maps each JSON key of a typed field to its field index.
 var jobFieldIndex = func() map[string]int {
 	index := map[string]int{}
@@ -31,7 +46,7 @@ var jobFieldIndex = func() map[string]int {
 // MarshalJSON encodes the typed fields, then lays Extra over them. Without
 // Extra the keys come in field order; with it, sorted (as Atlas sends them).
 func (j Job) MarshalJSON() ([]byte, error) {
-	typed, err := encodeUnescaped(jobFields(j))
+	typed, err := encodeUnescaped(j.served())
 	if err != nil || len(j.Extra) == 0 {
 		return typed, err
 	}
@@ -67,7 +82,7 @@ func (j *Job) UnmarshalJSON(data []byte) error {
 			}
 		}
 	}
-	encoded, err := encodeUnescaped(typed)
+	encoded, err := encodeUnescaped(Job(typed).served())
 	if err != nil {
 		return err
 	}
@@ -112,7 +127,7 @@ func servedPage(jobs []Job) any {
 		if len(j.Extra) > 0 {
 			return slices.Clone(jobs)
 		}
-		plain[i] = jobFields(j)
+		plain[i] = j.served()
 	}
 	return plain
 }
