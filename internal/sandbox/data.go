@@ -26,13 +26,10 @@ type Job struct {
 	ExportStatus   *ExportStatus `json:"exportStatus,omitempty"`
 	StateReason    *StateReason  `json:"stateReason,omitempty"`
 
-	// Extra holds what the fields above cannot: keys they do not model, and
-	// known keys whose value they would not give back as written (a null, a
-	// field Atlas added inside exportStatus). It keeps jobs pasted from
-	// Atlas whole; its values are served as they are and win over the
-	// field of the same key, and a nil value leaves that key out
-	// (job_json.go).
-	Extra map[string]json.RawMessage `json:"-"`
+	// raw, when set, is the job's JSON as decoded (a fixtures file's job,
+	// pasted from Atlas): it is served as written, every key kept, and the
+	// fields above are what could be read from it (job_json.go).
+	raw json.RawMessage
 }
 
 // Component is one shard's export of a sharded cluster's export job.
