@@ -46,23 +46,21 @@ type Request struct {
 
 // Server is the sandbox. The zero value is not usable; call New or NewEmpty.
 type Server struct {
-	mu                sync.Mutex
-	mux               *http.ServeMux
-	keys              map[string]string                  // public key -> private key
-	roles             map[string][]string                // claimedKey identity -> its roles
-	serviceAccounts   map[string]string                  // client id -> secret
-	tokens            map[string]issuedToken             // access token -> its owner and expiry
-	nonces            map[string]time.Time               // digest nonce -> expiry
-	nonceCounts       map[string]map[string]bool         // digest nonce -> nonce counts used
-	highestNonceCount map[string]uint64                  // digest nonce -> highest count accepted
-	clusters          map[string][]Job                   // projectID/cluster -> jobs, newest first
-	buckets           map[string]map[string]ExportBucket // projectID -> bucket id -> bucket
-	faults            []*Fault
-	afterPage         []*pageHook
-	keyBudget         map[string]int // public key -> authenticated requests left
-	requests          []*Request     // in the order they arrived
-	inFlight          int
-	maxInFlight       int
+	mu              sync.Mutex
+	mux             *http.ServeMux
+	keys            map[string]string                  // public key -> private key
+	roles           map[string][]string                // claimedKey identity -> its roles
+	serviceAccounts map[string]string                  // client id -> secret
+	tokens          map[string]issuedToken             // access token -> its owner and expiry
+	nonces          map[string]*issuedNonce            // digest nonces issued
+	clusters        map[string][]Job                   // projectID/cluster -> jobs, newest first
+	buckets         map[string]map[string]ExportBucket // projectID -> bucket id -> bucket
+	faults          []*Fault
+	afterPage       []*pageHook
+	keyBudget       map[string]int // public key -> authenticated requests left
+	requests        []*Request     // in the order they arrived
+	inFlight        int
+	maxInFlight     int
 	// behaviours.go
 	keyInFlight    map[string]int // claimed key -> requests in flight
 	maxKeyInFlight int            // most requests of one key in flight
@@ -113,20 +111,18 @@ func New() *Server {
 // NewEmpty returns a sandbox with no credentials and no clusters.
 func NewEmpty() *Server {
 	s := &Server{
-		mux:               http.NewServeMux(),
-		keys:              map[string]string{},
-		roles:             map[string][]string{},
-		serviceAccounts:   map[string]string{},
-		tokens:            map[string]issuedToken{},
-		nonces:            map[string]time.Time{},
-		nonceCounts:       map[string]map[string]bool{},
-		highestNonceCount: map[string]uint64{},
-		clusters:          map[string][]Job{},
-		buckets:           map[string]map[string]ExportBucket{},
-		keyBudget:         map[string]int{},
-		keyInFlight:       map[string]int{},
-		TokenLifetime:     time.Hour,
-		NonceLifetime:     5 * time.Minute,
+		mux:             http.NewServeMux(),
+		keys:            map[string]string{},
+		roles:           map[string][]string{},
+		serviceAccounts: map[string]string{},
+		tokens:          map[string]issuedToken{},
+		nonces:          map[string]*issuedNonce{},
+		clusters:        map[string][]Job{},
+		buckets:         map[string]map[string]ExportBucket{},
+		keyBudget:       map[string]int{},
+		keyInFlight:     map[string]int{},
+		TokenLifetime:   time.Hour,
+		NonceLifetime:   5 * time.Minute,
 	}
 	s.routes()
 	return s
