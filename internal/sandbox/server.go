@@ -1,10 +1,13 @@
 // Package sandbox is a small Atlas-compatible server for the export job
-// endpoints and the export bucket GET: HTTP Digest with a real challenge and verification, OAuth 2.0
-// client credentials, the v2 and v1.0 list and get operations with Atlas's
-// paging and error envelope, and scripted faults (rate limiting, proxy
-// errors, hangs, truncated bodies, jobs created while a client pages, keys
-// that stop working). Unit tests, acceptance tests, benchmarks and `make demo`
-// all use this one double of Atlas.
+// endpoints and the export bucket GET: HTTP Digest with a real challenge and
+// verification, OAuth 2.0 client credentials, the roles each operation needs,
+// the v2 and v1.0 list and get operations with Atlas's paging and error
+// envelope, and scripted faults (rate limiting, proxy errors, hangs, truncated
+// bodies, capped pages, jobs created while a client pages, keys that stop
+// working). Its answers follow the recordings in shared/atlas-recordings and
+// the contract in shared/atlas-openapi, not what a client hopes to read.
+// Unit tests, acceptance tests, benchmarks and `make demo` all use this one
+// double of Atlas.
 package sandbox
 
 import (
