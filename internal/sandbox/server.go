@@ -138,9 +138,11 @@ func NewEmpty() *Server {
 // needs or RoleProjectOwner, which allows everything. The roles hold in
 // every project of the sandbox.
 const (
-	RoleProjectOwner         = "Project Owner"
-	RoleProjectBackupManager = "Project Backup Manager"
-	RoleProjectReadOnly      = "Project Read Only"
+	RoleProjectOwner                = "Project Owner"
+	RoleProjectBackupManager        = "Project Backup Manager"
+	RoleProjectReadOnly             = "Project Read Only"
+	RoleProjectBackupExportOperator = "Project Backup Export Operator" // the export POST
+	RoleProjectBackupCreator        = "Project Backup Creator"         // the snapshot POST
 )
 
 // AddKey accepts an API key pair with full access (RoleProjectOwner).
