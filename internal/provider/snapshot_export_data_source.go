@@ -17,9 +17,10 @@ import (
 )
 
 var (
-	_ datasource.DataSource                   = (*snapshotExportDataSource)(nil)
-	_ datasource.DataSourceWithConfigure      = (*snapshotExportDataSource)(nil)
-	_ datasource.DataSourceWithValidateConfig = (*snapshotExportDataSource)(nil)
+	_ datasource.DataSource                     = (*snapshotExportDataSource)(nil)
+	_ datasource.DataSourceWithConfigure        = (*snapshotExportDataSource)(nil)
+	_ datasource.DataSourceWithValidateConfig   = (*snapshotExportDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*snapshotExportDataSource)(nil)
 )
 
 // NewSnapshotExportDataSource is the atlasexports_snapshot_export data source.
@@ -82,6 +83,9 @@ func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.Sche
 	attributes["order_by"] = orderByAttribute("Only with `most_recent = true`: what newest means.")
 	attributes["resolve_export_buckets"] = resolveExportBucketsAttribute("`export_bucket`",
 		"`export_bucket` and `uri` are then null.")
+	attributes["timeouts"] = timeoutsAttribute(ctx, fmt.Sprintf("Time limit of the read, every page of the "+
+		"list (with `most_recent`) and retry included, as a Go duration such as `1m` (default `%s`).",
+		durationText(defaultReadTimeout)))
 	attributes["export_bucket"] = schema.SingleNestedAttribute{
 		Computed: true,
 		MarkdownDescription: "The export bucket the job exported to, as Atlas describes it. Null when " +
@@ -94,14 +98,11 @@ func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.Sche
 			"newest one (`most_recent`), by default the newest successful export. Its attributes are those of one " +
 			"item of `atlasexports_snapshot_exports`'s `results`, with its `export_bucket`.",
 		Attributes: attributes,
-		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
-				ReadDescription: fmt.Sprintf("Time limit of the read, every page of the list (with "+
-					"`most_recent`) and retry included, as a Go duration such as `1m` (default `%s`).",
-					durationText(defaultReadTimeout)),
-			}),
-		},
 	}
+}
+
+func (d *snapshotExportDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{positiveReadTimeout{}}
 }
 
 // ValidateConfig refuses, before any request, a configuration that does not
@@ -109,7 +110,6 @@ func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.Sche
 // and states and order_by only with most_recent, since with export_id they
 // would be ignored.
 func (d *snapshotExportDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
-	validateReadTimeout(ctx, req, resp)
 	var exportID, orderBy types.String
 	var mostRecent types.Bool
 	var states types.Set
