@@ -68,7 +68,7 @@ func TestBoundedWaits_hangingExportBucket(t *testing.T) {
 	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Hang: 10 * time.Minute})
 
 	out := planFailure(t, providerBlock(url, "max_retries = 1", attr("request_timeout", "200ms"))+
-		exportsBlock(sandbox.ClusterBucketKinds, `timeouts { read = "5s" }`))
+		exportsBlock(sandbox.ClusterBucketKinds, `timeouts = { read = "5s" }`))
 
 	assertSays(t, out, []string{
 		"Unable to read export buckets",
@@ -114,7 +114,7 @@ func TestBoundedWaits_serviceAccountTokenFailures(t *testing.T) {
 			sbx.AddFault(c.fault)
 
 			out := planFailure(t, serviceAccountBlock(url, "max_retries = 1", attr("request_timeout", "200ms"))+
-				exportsBlock(sandbox.ClusterSharded, `timeouts { read = "30s" }`))
+				exportsBlock(sandbox.ClusterSharded, `timeouts = { read = "30s" }`))
 
 			want := append([]string{"Unable to list snapshot export jobs", "getting the service account token (POST /api/oauth/token):"},
 				c.want...)

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -27,7 +26,7 @@ import (
 // (export_job.go): the path attributes, the read timeout, the provider data
 // and the diagnostics of a failed read.
 
-// readContext bounds a read by its timeouts block's read value (the
+// readContext bounds a read by its timeouts attribute's read value (the
 // default when unset) and masks the provider's secrets in everything logged
 // under it.
 func (d *providerData) readContext(ctx context.Context, t timeouts.Value) (context.Context, context.CancelFunc, diag.Diagnostics) {
@@ -41,7 +40,7 @@ func (d *providerData) readContext(ctx context.Context, t timeouts.Value) (conte
 	if diags.HasError() {
 		return ctx, func() {}, diags
 	}
-	if timeout <= 0 { // validateReadTimeout refuses it at plan time
+	if timeout <= 0 { // positiveReadTimeout refuses it at plan time
 		diags.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
 			fmt.Sprintf("%v is not a positive duration such as \"30s\" or \"5m\".", timeout))
 		return ctx, func() {}, diags
@@ -72,8 +71,8 @@ func (d *providerData) readErrorDetail(ctx context.Context, err error) string {
 	detail.WriteString(strings.TrimSuffix(err.Error(), ".") + ".")
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
-		fmt.Fprintf(&detail, "\n\nThe read did not finish within its time limit (%v). Raise it with a "+
-			"`timeouts { read = \"...\" }` block, or check the network path to Atlas.", ctx.Value(readTimeoutKey{}))
+		fmt.Fprintf(&detail, "\n\nThe read did not finish within its time limit (%v). Raise it with "+
+			"`timeouts = { read = \"...\" }`, or check the network path to Atlas.", ctx.Value(readTimeoutKey{}))
 	case errors.Is(err, context.Canceled):
 		detail.WriteString("\n\nThe read was cancelled.")
 	case errors.Is(err, atlas.ErrInconsistentList):
@@ -151,20 +150,19 @@ func configureData(req datasource.ConfigureRequest, resp *datasource.ConfigureRe
 	return data
 }
 
-// validateReadTimeout rejects, at plan time, a timeouts block whose read
-// value is not a positive duration: the timeouts package checks only that it
-// parses, and "0s" would fail every read.
-func validateReadTimeout(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
-	readPath := path.Root("timeouts").AtName("read")
-	var read types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, readPath, &read)...)
-	if resp.Diagnostics.HasError() || read.IsNull() || read.IsUnknown() {
-		return
+// timeoutsAttribute is a data source's timeouts = { read = "..." }, a nested
+// attribute as HashiCorp recommends for a framework provider (a block only
+// for a provider that had one under the SDK). positiveReadTimeout, a
+// ConfigValidator of each data source, holds read to a positive duration.
+func timeoutsAttribute(ctx context.Context, readDescription string) schema.Attribute {
+	attribute := timeouts.AttributesWithOpts(ctx, timeouts.Opts{ReadDescription: readDescription})
+	// The package describes read only; the object's description is the docs'
+	// line for timeouts and the language server's hover text.
+	if nested, ok := attribute.(schema.SingleNestedAttribute); ok {
+		nested.MarkdownDescription = "Time limits of this data source, such as `timeouts = { read = \"5m\" }`."
+		return nested
 	}
-	if d, err := time.ParseDuration(read.ValueString()); err != nil || d <= 0 {
-		resp.Diagnostics.AddAttributeError(readPath, "Invalid read timeout",
-			fmt.Sprintf("%q is not a positive duration. Use a number with a unit, such as \"90s\" or \"5m\".", read.ValueString()))
-	}
+	return attribute
 }
 
 func projectIDAttribute() schema.StringAttribute {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	fwattr "github.com/hashicorp/terraform-plugin-framework/attr" // attr names a test helper of this package
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -17,9 +18,9 @@ import (
 )
 
 var (
-	_ datasource.DataSource                   = (*snapshotExportDataSource)(nil)
-	_ datasource.DataSourceWithConfigure      = (*snapshotExportDataSource)(nil)
-	_ datasource.DataSourceWithValidateConfig = (*snapshotExportDataSource)(nil)
+	_ datasource.DataSource                     = (*snapshotExportDataSource)(nil)
+	_ datasource.DataSourceWithConfigure        = (*snapshotExportDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*snapshotExportDataSource)(nil)
 )
 
 // NewSnapshotExportDataSource is the atlasexports_snapshot_export data source.
@@ -82,6 +83,9 @@ func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.Sche
 	attributes["order_by"] = orderByAttribute("Only with `most_recent = true`: what newest means.")
 	attributes["resolve_export_buckets"] = resolveExportBucketsAttribute("`export_bucket`",
 		"`export_bucket` and `uri` are then null.")
+	attributes["timeouts"] = timeoutsAttribute(ctx, fmt.Sprintf("Time limit of the read, every page of the "+
+		"list (with `most_recent`) and retry included, as a Go duration such as `1m` (default `%s`).",
+		durationText(defaultReadTimeout)))
 	attributes["export_bucket"] = schema.SingleNestedAttribute{
 		Computed: true,
 		MarkdownDescription: "The export bucket the job exported to, as Atlas describes it. Null when " +
@@ -94,62 +98,96 @@ func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.Sche
 			"newest one (`most_recent`), by default the newest successful export. Its attributes are those of one " +
 			"item of `atlasexports_snapshot_exports`'s `results`, with its `export_bucket`.",
 		Attributes: attributes,
-		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
-				ReadDescription: fmt.Sprintf("Time limit of the read, every page of the list (with "+
-					"`most_recent`) and retry included, as a Go duration such as `1m` (default `%s`).",
-					durationText(defaultReadTimeout)),
-			}),
-		},
 	}
 }
 
-// ValidateConfig refuses, before any request, a configuration that does not
-// say which job to read: exactly one of export_id and most_recent = true,
-// and states and order_by only with most_recent, since with export_id they
-// would be ignored.
-func (d *snapshotExportDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
-	validateReadTimeout(ctx, req, resp)
-	var exportID, orderBy types.String
-	var mostRecent types.Bool
-	var states types.Set
-	for name, target := range map[string]any{"export_id": &exportID, "most_recent": &mostRecent, "states": &states, "order_by": &orderBy} {
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(name), target)...)
+// ConfigValidators refuse, before any request, a configuration that does not
+// say which job to read, or that sets an argument the read would ignore.
+func (d *snapshotExportDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		positiveReadTimeout{},
+		exportJobSelection{},
+		onlyWithMostRecent{name: "states"},
+		onlyWithMostRecent{name: "order_by"},
 	}
+}
+
+// selectionHow is how to say which job to read, the end of every error of
+// the selection.
+const selectionHow = "Set export_id to read one export job by its ID, or most_recent = true to read the newest " +
+	"export job that matches states (by default [\"Successful\"])."
+
+// exportJobSelection requires exactly one of export_id and most_recent =
+// true. datasourcevalidator.ExactlyOneOf cannot say it: it counts
+// most_recent = false as a choice, so it would refuse export_id with
+// most_recent = false (which reads that job) and accept most_recent = false
+// alone (which chooses none); and its "[export_id,most_recent]" does not say
+// that most_recent must be true.
+type exportJobSelection struct{}
+
+func (exportJobSelection) Description(context.Context) string {
+	return "exactly one of export_id and most_recent = true"
+}
+
+func (v exportJobSelection) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (exportJobSelection) ValidateDataSource(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
+	var exportID types.String
+	var mostRecent types.Bool
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("export_id"), &exportID)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("most_recent"), &mostRecent)...)
 	if resp.Diagnostics.HasError() || exportID.IsUnknown() || mostRecent.IsUnknown() {
 		return
 	}
-	const how = "Set export_id to read one export job by its ID, or most_recent = true to read the newest export " +
-		"job that matches states (by default [\"Successful\"])."
 	switch byID, newest := !exportID.IsNull(), mostRecent.ValueBool(); {
 	case byID && newest:
 		resp.Diagnostics.AddAttributeError(path.Root("most_recent"), "Conflicting export job selection",
-			"export_id and most_recent = true each choose the job to read: set only one of them. "+how)
-	case newest: // states and order_by choose the job
-	case !byID && !mostRecent.IsNull():
+			"export_id and most_recent = true each choose the job to read: set only one of them. "+selectionHow)
+	case byID || newest: // exactly one
+	case !mostRecent.IsNull():
 		resp.Diagnostics.AddAttributeError(path.Root("most_recent"), "No export job selected",
-			"most_recent = false chooses no job. "+how)
-	case !byID:
+			"most_recent = false chooses no job. "+selectionHow)
+	default:
 		resp.Diagnostics.AddError("No export job selected",
-			"The data source needs export_id or most_recent = true to know which job to read. "+how)
-	default: // export_id: states and order_by would be ignored
-		for _, a := range []struct {
-			name string
-			v    interface {
-				IsNull() bool
-				IsUnknown() bool
-			}
-		}{{"states", states}, {"order_by", orderBy}} {
-			// An unknown value may yet be null: Terraform validates again
-			// once it is known.
-			if name := a.name; !a.v.IsNull() && !a.v.IsUnknown() {
-				resp.Diagnostics.AddAttributeError(path.Root(name), "Argument only used with most_recent",
-					name+" chooses among the jobs when most_recent = true; with export_id the job of that ID is read, "+
-						"whatever its state. Remove "+name+", or read the newest job with most_recent = true instead "+
-						"of export_id.")
-			}
-		}
+			"The data source needs export_id or most_recent = true to know which job to read. "+selectionHow)
 	}
+}
+
+// onlyWithMostRecent refuses an argument that chooses among the jobs
+// (states, order_by) beside export_id, which reads one job whatever its
+// state. datasourcevalidator.Conflicting expresses the rule, but its
+// "These attributes cannot be configured together: [states,export_id]"
+// says neither that the argument would be ignored nor what to set instead.
+type onlyWithMostRecent struct{ name string }
+
+func (v onlyWithMostRecent) Description(context.Context) string {
+	return v.name + " only with most_recent = true"
+}
+
+func (v onlyWithMostRecent) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v onlyWithMostRecent) ValidateDataSource(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
+	var exportID types.String
+	var mostRecent types.Bool
+	var value fwattr.Value
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("export_id"), &exportID)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("most_recent"), &mostRecent)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(v.name), &value)...)
+	// With most_recent = true as well, exportJobSelection says the conflict.
+	// An unknown value may yet be null: Terraform validates again once it is
+	// known.
+	if resp.Diagnostics.HasError() || exportID.IsNull() || exportID.IsUnknown() || mostRecent.IsUnknown() ||
+		mostRecent.ValueBool() || value.IsNull() || value.IsUnknown() {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(path.Root(v.name), "Argument only used with most_recent",
+		v.name+" chooses among the jobs when most_recent = true; with export_id the job of that ID is read, "+
+			"whatever its state. Remove "+v.name+", or read the newest job with most_recent = true instead of "+
+			"export_id.")
 }
 
 func (d *snapshotExportDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {

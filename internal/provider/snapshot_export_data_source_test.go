@@ -55,7 +55,7 @@ func TestSnapshotExportDataSource_invalidExportIDFailsAtPlan(t *testing.T) {
 		errorText(`export_id = "606758180D97065AABBE5B85"`, "must be 24 lowercase hexadecimal characters"))
 }
 
-// The timeouts block bounds the single-job read as it does the list.
+// timeouts.read bounds the single-job read as it does the list.
 func TestSnapshotExportDataSource_readTimeout(t *testing.T) {
 	t.Parallel()
 	sbx, url := startSandbox(t)
@@ -63,8 +63,8 @@ func TestSnapshotExportDataSource_readTimeout(t *testing.T) {
 	start := time.Now()
 	expectError(t, providerBlock(url, attr("request_timeout", "20s"))+
 		block(`data "atlasexports_snapshot_export" "this"`, attr("project_id", sandbox.ProjectID),
-			attr("cluster_name", sandbox.ClusterSharded), attr("export_id", "606758180d97065aabbe5b85"), `timeouts { read = "1s" }`),
-		errorText("Unable to read the snapshot export job", "The read did not finish within its time limit (1s)", "timeouts { read"))
+			attr("cluster_name", sandbox.ClusterSharded), attr("export_id", "606758180d97065aabbe5b85"), `timeouts = { read = "1s" }`),
+		errorText("Unable to read the snapshot export job", "The read did not finish within its time limit (1s)", "timeouts = { read"))
 	if elapsed := time.Since(start); elapsed > 15*time.Second {
 		t.Errorf("the read took %v; its 1s time limit must end it", elapsed)
 	}
@@ -242,6 +242,11 @@ func TestSnapshotExportDataSource_validateConfig(t *testing.T) {
 		"an unknown export_id":              {set: map[string]tftypes.Value{"export_id": unknownString}},
 		"an unknown most_recent":            {set: map[string]tftypes.Value{"most_recent": tftypes.NewValue(tftypes.Bool, tftypes.UnknownValue)}},
 		"export_id and an unknown order_by": {set: map[string]tftypes.Value{"export_id": str("606758180d97065aabbe5b85"), "order_by": unknownString}},
+		"export_id and a zero read timeout": {
+			set: map[string]tftypes.Value{"export_id": str("606758180d97065aabbe5b85"), "timeouts": tftypes.NewValue(
+				tftypes.Object{AttributeTypes: map[string]tftypes.Type{"read": tftypes.String}}, map[string]tftypes.Value{"read": str("0s")})},
+			want: []string{"Invalid read timeout"},
+		},
 		"export_id, states and order_by": {
 			set:  map[string]tftypes.Value{"export_id": str("606758180d97065aabbe5b85"), "states": successful, "order_by": str("created_at")},
 			want: []string{"Argument only used with most_recent", "Argument only used with most_recent"},

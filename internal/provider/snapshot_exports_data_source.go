@@ -18,9 +18,9 @@ import (
 )
 
 var (
-	_ datasource.DataSource                   = (*snapshotExportsDataSource)(nil)
-	_ datasource.DataSourceWithConfigure      = (*snapshotExportsDataSource)(nil)
-	_ datasource.DataSourceWithValidateConfig = (*snapshotExportsDataSource)(nil)
+	_ datasource.DataSource                     = (*snapshotExportsDataSource)(nil)
+	_ datasource.DataSourceWithConfigure        = (*snapshotExportsDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*snapshotExportsDataSource)(nil)
 )
 
 // NewSnapshotExportsDataSource is the atlasexports_snapshot_exports data source.
@@ -62,6 +62,8 @@ func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.Sch
 			},
 			"resolve_export_buckets": resolveExportBucketsAttribute("`export_buckets`",
 				"`export_buckets` is then empty and every `uri` null."),
+			"timeouts": timeoutsAttribute(ctx, fmt.Sprintf("Time limit of the whole read, every page and retry "+
+				"included, as a Go duration such as `5m` (default `%s`).", durationText(defaultReadTimeout))),
 			"total_count": schema.Int64Attribute{
 				Computed: true,
 				MarkdownDescription: "Number of export jobs Atlas lists for the cluster, before the `states` " +
@@ -84,17 +86,11 @@ func (d *snapshotExportsDataSource) Schema(ctx context.Context, _ datasource.Sch
 				NestedObject: schema.NestedAttributeObject{Attributes: exportBucketAttributes()},
 			},
 		},
-		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
-				ReadDescription: fmt.Sprintf("Time limit of the whole read, every page and retry included, as a "+
-					"Go duration such as `5m` (default `%s`).", durationText(defaultReadTimeout)),
-			}),
-		},
 	}
 }
 
-func (d *snapshotExportsDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
-	validateReadTimeout(ctx, req, resp)
+func (d *snapshotExportsDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{positiveReadTimeout{}}
 }
 
 func (d *snapshotExportsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {

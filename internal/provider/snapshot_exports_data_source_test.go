@@ -369,8 +369,8 @@ func TestSnapshotExportsDataSource_invalidReadTimeoutFailsAtPlan(t *testing.T) {
 			t.Parallel()
 			sbx, url := startSandbox(t)
 			expectFailsBeforeAnyRequest(t, sbx, providerBlock(url)+
-				exportsBlock(sandbox.ClusterSharded, "timeouts {\n    read = \""+read+"\"\n  }"),
-				errorText("Invalid read timeout", `"`+read+`" is not a positive duration`))
+				exportsBlock(sandbox.ClusterSharded, "timeouts = {\n    read = \""+read+"\"\n  }"),
+				errorText("Invalid read timeout", `timeouts.read: "`+read+`" is not a positive duration`))
 		})
 	}
 }
@@ -539,8 +539,8 @@ func TestSnapshotExportsDataSource_readTimeout(t *testing.T) {
 	sbx.AddFault(sandbox.Fault{Hang: 30 * time.Second})
 	start := time.Now()
 	expectError(t, providerBlock(url, attr("request_timeout", "20s"))+
-		exportsBlock(sandbox.ClusterSharded, `timeouts { read = "1s" }`),
-		errorText("Unable to list snapshot export jobs", "The read did not finish within its time limit (1s)", "timeouts { read"))
+		exportsBlock(sandbox.ClusterSharded, `timeouts = { read = "1s" }`),
+		errorText("Unable to list snapshot export jobs", "The read did not finish within its time limit (1s)", "timeouts = { read"))
 	if elapsed := time.Since(start); elapsed > 15*time.Second {
 		t.Errorf("the read took %v; its 1s time limit must end it", elapsed)
 	}

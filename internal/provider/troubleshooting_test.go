@@ -105,7 +105,7 @@ var troubleshootingScenarios = map[string]troubleshootingScenario{
 	},
 	"read-timeout": {
 		fault: &sandbox.Fault{Hang: time.Minute},
-		data:  guideList(`timeouts { read = "3s" }`),
+		data:  guideList(`timeouts = { read = "3s" }`),
 	},
 	"proxy-challenge": {
 		proxy: func(w http.ResponseWriter, _ *http.Request) {

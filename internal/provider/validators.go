@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/agext/levenshtein"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/atlas"
 )
@@ -51,6 +54,34 @@ func (durationValidator) ValidateString(_ context.Context, req validator.StringR
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
 			fmt.Sprintf("%q is not a positive duration. Use a number with a unit, such as \"30s\", \"90s\" or \"2m\".",
 				req.ConfigValue.ValueString()))
+	}
+}
+
+// positiveReadTimeout rejects, at plan time, a timeouts.read that is not a
+// positive duration: the timeouts package checks only that it parses, and
+// "0s" would fail every read. Terraform underlines the whole data source for
+// an error inside an object attribute, so the message names the attribute.
+type positiveReadTimeout struct{}
+
+func (positiveReadTimeout) Description(_ context.Context) string {
+	return "timeouts.read must be a positive Go duration"
+}
+
+func (v positiveReadTimeout) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (positiveReadTimeout) ValidateDataSource(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
+	readPath := path.Root("timeouts").AtName("read")
+	var read types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, readPath, &read)...)
+	if resp.Diagnostics.HasError() || read.IsNull() || read.IsUnknown() {
+		return
+	}
+	if d, err := time.ParseDuration(read.ValueString()); err != nil || d <= 0 {
+		resp.Diagnostics.AddAttributeError(readPath, "Invalid read timeout",
+			fmt.Sprintf("timeouts.read: %q is not a positive duration. Use a number with a unit, such as \"90s\" or \"5m\".",
+				read.ValueString()))
 	}
 }
 

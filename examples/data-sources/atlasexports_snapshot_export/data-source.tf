@@ -54,7 +54,7 @@ data "atlasexports_snapshot_export" "nightly" {
   cluster_name = "orders"
   export_id    = var.export_id
 
-  timeouts {
+  timeouts = {
     read = "2m"
   }
 
