@@ -138,9 +138,9 @@ func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, expor
 }
 
 // fetchPage reads one page of the list operation.
-func (c *Client) fetchPage(ctx context.Context, projectID, clusterName string, pageNum int) (*exportJobPage, error) {
+func (c *Client) fetchPage(ctx context.Context, projectID, clusterName string, size, pageNum int) (*exportJobPage, error) {
 	u := c.exportsURL(projectID, clusterName, "")
-	u.RawQuery = fmt.Sprintf("itemsPerPage=%d&pageNum=%d", c.itemsPerPage, pageNum)
+	u.RawQuery = fmt.Sprintf("itemsPerPage=%d&pageNum=%d", size, pageNum)
 	var page exportJobPage
 	if err := c.get(ctx, u.String(), c.mediaType, &page); err != nil {
 		return nil, requestFailed(err, "reading page %d", pageNum)

@@ -83,6 +83,10 @@ func (d *providerData) readErrorDetail(ctx context.Context, err error) string {
 		detail.WriteString("\n\nCheck base_url and any proxy between Terraform and Atlas (HTTPS_PROXY): Atlas " +
 			"itself pages by pageNum. A cache that keys answers on the path alone must be bypassed or told to " +
 			"keep the query string.")
+	case errors.Is(err, atlas.ErrShortPages):
+		detail.WriteString("\n\nCheck base_url and any proxy between Terraform and Atlas (HTTPS_PROXY): Atlas " +
+			"pages as asked, and something in between answers fewer jobs than its own count. The provider does not " +
+			"return part of a list as if it were whole.")
 	case errors.Is(err, atlas.ErrListTooLong):
 		detail.WriteString("\n\nCheck that base_url points at Atlas, or at a server that pages as Atlas does: " +
 			"a cluster with this many export jobs is not what Atlas keeps.")
