@@ -27,6 +27,10 @@ const (
 	CloudGCP   = "GCP"
 )
 
+// ErrorCodeExportBucketNotFound is Atlas's errorCode for an export bucket
+// that does not exist (its 404 table).
+const ErrorCodeExportBucketNotFound = "EXPORT_BUCKET_NOT_FOUND"
+
 // ErrExportBucketNotFound marks the 404 of an export bucket: it was deleted
 // (old jobs keep naming it) or was never visible to the credentials.
 var ErrExportBucketNotFound = errors.New("the export bucket does not exist")
@@ -129,9 +133,10 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 			}
 			// Only Atlas's own word that the bucket is gone makes a
 			// deleted bucket (a warning, and null for its jobs): a missing
-			// project, or a 404 without Atlas's envelope (a gateway, a
-			// wrong base_url), is an error like any other.
-			if apiErr.StatusCode == http.StatusNotFound && apiErr.ErrorCode != "" && apiErr.ErrorCode != "GROUP_NOT_FOUND" {
+			// project, a server without the bucket route
+			// (RESOURCE_NOT_FOUND), or a 404 without Atlas's envelope (a
+			// gateway, a wrong base_url), is an error like any other.
+			if apiErr.StatusCode == http.StatusNotFound && apiErr.ErrorCode == ErrorCodeExportBucketNotFound {
 				err = fmt.Errorf("%w: %w", ErrExportBucketNotFound, err)
 			}
 		}

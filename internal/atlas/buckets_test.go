@@ -149,6 +149,11 @@ func TestGetExportBucket_failuresAreNotCached(t *testing.T) {
 			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusNotFound, ErrorCode: "GROUP_NOT_FOUND", Times: 1},
 			firstGETs: 1,
 		},
+		// A server without the bucket route answers Atlas's generic code.
+		"404 of another resource": {
+			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusNotFound, ErrorCode: "RESOURCE_NOT_FOUND", Times: 1},
+			firstGETs: 1,
+		},
 		"404 without Atlas's envelope": {
 			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusNotFound, HTML: true, Times: 1},
 			firstGETs: 1,
@@ -169,8 +174,9 @@ func TestGetExportBucket_failuresAreNotCached(t *testing.T) {
 				}
 			})
 			_, err := client.GetExportBucket(ctx, testProject, sandbox.BucketAWS)
-			if err == nil || errors.Is(err, ErrExportBucketNotFound) || (tc.wantIs != nil && !errors.Is(err, tc.wantIs)) {
-				t.Fatalf("first read: %v, want a failure (%v)", err, tc.wantIs)
+			if err == nil || errors.Is(err, ErrExportBucketNotFound) || (tc.wantIs != nil && !errors.Is(err, tc.wantIs)) ||
+				!strings.Contains(err.Error(), "reading export bucket "+sandbox.BucketAWS) {
+				t.Fatalf("first read: %v, want a failure (%v) that names the bucket request", err, tc.wantIs)
 			}
 			bucket, err := client.GetExportBucket(context.Background(), testProject, sandbox.BucketAWS)
 			if err != nil || str(bucket.BucketName) != "atlas-exports-docs" {
