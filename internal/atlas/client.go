@@ -264,52 +264,6 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// challengeCheck sits under mongodb-forks/digest and turns a challenge it
-// cannot answer into a ChallengeError before digest parses it: digest v1.1.0,
-// the newest, panics on a challenge part without "=" (such as
-// `Digest realm`), which would crash the provider, and answers any other
-// challenge it does not know with an error that a retry only repeats. Atlas
-// challenges with `Digest realm="MMS Public API", nonce="...", ...`.
-type challengeCheck struct{ next http.RoundTripper }
-
-func (t challengeCheck) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || req.Header.Get("Authorization") != "" {
-		// Only the request sent without credentials gets the challenge
-		// digest answers; a 401 to the answer is Atlas's verdict.
-		return resp, err
-	}
-	challenge := resp.Header.Get("WWW-Authenticate")
-	if challenge == "" || digestCanAnswer(challenge) {
-		return resp, nil // without a challenge, digest hands the 401 back as it is
-	}
-	resp.Body.Close()
-	return nil, &ChallengeError{Challenge: challenge}
-}
-
-// digestCanAnswer reports whether mongodb-forks/digest parses challenge: the
-// scheme Digest, then parts separated by ", ", each a key it knows, "=", and
-// a value.
-func digestCanAnswer(challenge string) bool {
-	const ws = " \n\r\t"
-	rest, ok := strings.CutPrefix(strings.Trim(challenge, ws), "Digest ")
-	if !ok {
-		return false
-	}
-	for part := range strings.SplitSeq(strings.Trim(rest, ws), ", ") {
-		key, _, ok := strings.Cut(part, "=")
-		if !ok {
-			return false
-		}
-		switch key {
-		case "realm", "domain", "nonce", "opaque", "stale", "algorithm", "qop":
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // errRedirectRefused marks a redirect checkRedirect refused. Asking again
 // earns the same redirect, so it is not retried.
 var errRedirectRefused = errors.New("refusing to follow a redirect")
@@ -352,12 +306,16 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, ctx.Err()
 	}
 	if err != nil {
-		_, isAPIErr := errors.AsType[*APIError](err)
+		apiErr, isAPIErr := errors.AsType[*APIError](err)
 		netErr, isNetErr := errors.AsType[net.Error](err)
 		bodyErr, isBodyErr := errors.AsType[*ResponseBodyError](err)
 		challengeErr, isChallengeErr := errors.AsType[*ChallengeError](err)
 		switch {
-		case isAPIErr, errors.Is(err, errRedirectRefused):
+		case isAPIErr:
+			// Without the transport's wrapping when the transport gave it
+			// (challengeCheck): the caller names the request.
+			return false, apiErr
+		case errors.Is(err, errRedirectRefused):
 			return false, err
 		case isChallengeErr:
 			// Without the transport's wrapping, which repeats the URL that

@@ -3,6 +3,7 @@ package atlas
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -290,10 +291,17 @@ func TestListExportJobs_challengeNotAtlas(t *testing.T) {
 		challenge string
 		requests  int32
 	}{
-		"another scheme":        {challenge: `Basic realm="corporate proxy"`, requests: 1},
-		"a part without =":      {challenge: `Digest realm`, requests: 1},
-		"a key digest lacks":    {challenge: `Digest realm="x", charset="UTF-8"`, requests: 1},
-		"no scheme":             {challenge: `realm="x"`, requests: 1},
+		"another scheme":     {challenge: `Basic realm="corporate proxy"`, requests: 1},
+		"a part without =":   {challenge: `Digest realm`, requests: 1},
+		"a key digest lacks": {challenge: `Digest realm="x", charset="UTF-8"`, requests: 1},
+		"no scheme":          {challenge: `realm="x"`, requests: 1},
+		// Digest challenges whose values the library does not implement.
+		"SHA-512-256":           {challenge: `Digest realm="x", nonce="n", algorithm=SHA-512-256, qop="auth"`, requests: 1},
+		"MD5-sess":              {challenge: `Digest realm="x", nonce="n", algorithm=MD5-sess, qop="auth"`, requests: 1},
+		"auth-int alone":        {challenge: `Digest realm="x", nonce="n", algorithm=MD5, qop="auth-int"`, requests: 1},
+		"a list of qop":         {challenge: `Digest realm="x", nonce="n", qop="auth,auth-int"`, requests: 1},
+		"SHA-256, answered":     {challenge: `Digest realm="x", nonce="n", algorithm="SHA-256", qop="auth"`, requests: 2},
+		"no qop, answered":      {challenge: `Digest realm="x", nonce="n"`, requests: 2},
 		"Atlas's, then refused": {challenge: `Digest realm="MMS Public API", domain="", nonce="abc", algorithm=MD5, qop="auth", stale=false`, requests: 2},
 	}
 	for name, tc := range cases {
@@ -328,5 +336,29 @@ func TestListExportJobs_challengeNotAtlas(t *testing.T) {
 				t.Errorf("hint %q does not point at base_url and the proxy", hint)
 			}
 		})
+	}
+}
+
+// TestListExportJobs_401WithoutAChallengeKeepsAtlasBody: a 401 to the
+// request sent before any challenge, with no challenge of its own, is Atlas's
+// answer: its error JSON reaches the error (the digest library drains the
+// body of the 401 it expects to answer), and it is not retried.
+func TestListExportJobs_401WithoutAChallengeKeepsAtlasBody(t *testing.T) {
+	const body = `{"detail":"You are not authorized for this resource.","error":401,"reason":"Unauthorized"}`
+	var requests atomic.Int32
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(body))
+	}))
+
+	_, err := newTestClient(t, srv.URL).ListExportJobs(t.Context(), testProject, testCluster)
+
+	if StatusCode(err) != http.StatusUnauthorized || !strings.Contains(fmt.Sprint(err), "You are not authorized for this resource.") {
+		t.Errorf("got %v, want Atlas's 401 with its detail", err)
+	}
+	if got := requests.Load(); got != 1 {
+		t.Errorf("%d requests, want 1", got)
 	}
 }
