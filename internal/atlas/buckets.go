@@ -16,10 +16,6 @@ import (
 // buckets are read from v2 with this media type whatever api_version says.
 const MediaTypeBuckets = "application/vnd.atlas.2024-05-30+json"
 
-// ExportBucketRole is the role the export bucket GET requires
-// (x-rolesRequirements of getGroupBackupExportBucket).
-const ExportBucketRole = "Project Read Only"
-
 // Cloud providers of export buckets, as cloudProvider names them.
 const (
 	CloudAWS   = "AWS"
@@ -127,10 +123,7 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 	err := c.get(ctx, c.exportBucketURL(projectID, bucketID), MediaTypeBuckets, &bucket)
 	if err != nil {
 		if apiErr, ok := apiAnswer(err); ok {
-			if apiErr.StatusCode == http.StatusForbidden && apiErr.ErrorCode != ErrorCodeIPNotOnAccessList {
-				apiErr.hint = "Reading export buckets needs the " + ExportBucketRole + " role (or higher) on the " +
-					"project, and the caller's IP address may be missing from the key's API access list."
-			}
+			apiErr.Operation = OpGetExportBucket
 			// Only Atlas's own word that the bucket is gone makes a
 			// deleted bucket (a warning, and null for its jobs): a missing
 			// project, a server without the bucket route

@@ -107,6 +107,7 @@ type Client struct {
 	// Without a key pair, one of these gives the bearer token (auth.go).
 	accessToken    string
 	serviceAccount *serviceAccount
+	credentials    Credentials
 	// buckets (by projectID/bucketID) is client-wide: every read of the
 	// provider shares it.
 	bucketsMu sync.Mutex
@@ -178,12 +179,15 @@ func New(cfg Config) (*Client, error) {
 		c.mediaType = MediaTypeV1
 	}
 	apiTransport := transport
+	c.credentials = CredentialsAccessToken
 	switch {
 	case keyPair:
+		c.credentials = CredentialsKeyPair
 		// mongodb-forks/digest answers the challenge of each request: two
 		// round trips a request, both within the attempt's time limit.
 		apiTransport = digest.NewTransportWithHTTPRoundTripper(cfg.PublicKey, cfg.PrivateKey, challengeCheck{next: transport})
 	case serviceAccount:
+		c.credentials = CredentialsServiceAccount
 		c.serviceAccount = newServiceAccount(base, cfg.ClientID, cfg.ClientSecret, c.newRetryClient(transport, cfg),
 			func(ctx context.Context) {
 				c.debug(ctx, "waiting for the service account token another read is getting", nil)
