@@ -482,3 +482,27 @@ func requestSummary(sbx *sandbox.Server) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// TestListExportJobs_tokenRenewedByTheClock: a token is reused until the
+// client's clock is within a minute of its expiry, then renewed once; the
+// clock is the client's, so no test waits for it.
+func TestListExportJobs_tokenRenewedByTheClock(t *testing.T) {
+	generated := sandbox.GenerateJobs(testCluster, 3, 5)
+	sbx, srv := startSandbox(t, generated, func(s *sandbox.Server) { s.TokenLifetime = time.Hour })
+	client := newTestClient(t, srv.URL, withServiceAccount)
+	start := time.Now()
+	for _, step := range []struct {
+		after      time.Duration
+		wantTokens int
+	}{
+		{0, 1},
+		{58 * time.Minute, 1}, // more than a minute left
+		{59*time.Minute + 30*time.Second, 2},
+	} {
+		client.now = func() time.Time { return start.Add(step.after) }
+		assertJobsOnceInOrder(t, listTestCluster(t, client).Jobs, generated)
+		if got := sbx.TokensIssued(); got != step.wantTokens {
+			t.Errorf("%v after the first token: %d tokens issued, want %d", step.after, got, step.wantTokens)
+		}
+	}
+}
