@@ -30,17 +30,17 @@ func claimedAuth(r *http.Request) string {
 	return "none"
 }
 
-// authenticate verifies digest or bearer credentials; otherwise it answers
-// the 401 challenge Atlas sends and reports false.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rec *Request) bool {
+// authenticate verifies digest or bearer credentials and returns whose
+// they are (as claimedKey names them); otherwise it answers 401 and
+// reports false. A digest refusal carries a fresh challenge; a bearer
+// token's does not, since a new token, not a digest answer, is the remedy.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rec *Request) (string, bool) {
 	header := r.Header.Get("Authorization")
 	switch {
 	case strings.HasPrefix(header, "Digest "):
-		if user, ok := s.verifyDigest(r, header); ok {
-			if s.spendKeyBudget(user) {
-				rec.Authenticated = true
-				return true
-			}
+		if user, ok := s.verifyDigest(r, header); ok && s.spendKeyBudget(user) {
+			rec.Authenticated = true
+			return "key:" + user, true
 		}
 	case strings.HasPrefix(header, "Bearer "):
 		s.mu.Lock()
@@ -48,20 +48,16 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rec *Reque
 		s.mu.Unlock()
 		if ok && time.Now().Before(issued.expiry) {
 			rec.Authenticated = true
-			return true
+			return "service account:" + issued.clientID, true
 		}
-		writeError(w, http.StatusUnauthorized, "INVALID_BEARER_TOKEN", "The access token is invalid or has expired.")
-		return false
+		writeUnauthenticated(w)
+		return "", false
 	}
 	nonce := s.newNonce()
 	w.Header().Set("WWW-Authenticate",
 		fmt.Sprintf(`Digest realm="%s", domain="", nonce="%s", algorithm=MD5, qop="auth", stale=false`, Realm, nonce))
-	if header == "" {
-		writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "You are not authorized for this resource.")
-	} else {
-		writeError(w, http.StatusUnauthorized, "USER_UNAUTHORIZED", "Current user is not authorized to perform this action.")
-	}
-	return false
+	writeUnauthenticated(w)
+	return "", false
 }
 
 func (s *Server) spendKeyBudget(public string) bool {
@@ -85,15 +81,21 @@ func (s *Server) newNonce() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	for n, exp := range s.nonces {
-		if now.After(exp) {
+	for n, issued := range s.nonces {
+		if now.After(issued.expiry) {
 			delete(s.nonces, n)
-			delete(s.nonceCounts, n)
-			delete(s.highestNonceCount, n)
 		}
 	}
-	s.nonces[nonce] = now.Add(s.NonceLifetime)
+	s.nonces[nonce] = &issuedNonce{expiry: now.Add(s.NonceLifetime), counts: map[string]bool{}}
 	return nonce
+}
+
+// issuedNonce is a digest nonce the sandbox issued: its expiry, the nonce counts
+// answers have used, and the highest of them.
+type issuedNonce struct {
+	expiry  time.Time
+	counts  map[string]bool
+	highest uint64
 }
 
 // verifyDigest checks an RFC 7616 MD5 qop=auth answer against a nonce this
@@ -103,8 +105,8 @@ func (s *Server) verifyDigest(r *http.Request, header string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	private, knownKey := s.keys[p["username"]]
-	expiry, knownNonce := s.nonces[p["nonce"]]
-	if !knownKey || !knownNonce || time.Now().After(expiry) || p["realm"] != Realm || p["qop"] != "auth" ||
+	issued, knownNonce := s.nonces[p["nonce"]]
+	if !knownKey || !knownNonce || time.Now().After(issued.expiry) || p["realm"] != Realm || p["qop"] != "auth" ||
 		p["uri"] != r.URL.RequestURI() || (p["algorithm"] != "" && p["algorithm"] != "MD5") {
 		return "", false
 	}
@@ -116,26 +118,19 @@ func (s *Server) verifyDigest(r *http.Request, header string) (string, bool) {
 	}
 	// A nonce count may serve once per nonce (replay protection, RFC 7616
 	// 3.3); with SingleUseNonces the nonce itself serves once.
-	used := s.nonceCounts[p["nonce"]]
-	if used == nil {
-		used = map[string]bool{}
-		s.nonceCounts[p["nonce"]] = used
-	}
-	if used[p["nc"]] {
+	if issued.counts[p["nc"]] {
 		return "", false
 	}
 	if s.StrictNonceCounts {
 		nc, err := strconv.ParseUint(p["nc"], 16, 32)
-		if err != nil || nc <= s.highestNonceCount[p["nonce"]] {
+		if err != nil || nc <= issued.highest {
 			return "", false
 		}
-		s.highestNonceCount[p["nonce"]] = nc
+		issued.highest = nc
 	}
-	used[p["nc"]] = true
+	issued.counts[p["nc"]] = true
 	if s.SingleUseNonces {
 		delete(s.nonces, p["nonce"])
-		delete(s.nonceCounts, p["nonce"])
-		delete(s.highestNonceCount, p["nonce"])
 	}
 	return p["username"], true
 }
@@ -185,7 +180,10 @@ const tokenPath = "/api/oauth/token" //nolint:gosec // G101: a path, not a crede
 // (formErr is what reading it returned).
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, formErr error) {
 	if r.Method != http.MethodPost {
-		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Use POST.")
+		// Atlas's answer to another method is not on record: a plain 405,
+		// without an error code the sandbox would have to make up.
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "Use POST.", http.StatusMethodNotAllowed)
 		return
 	}
 	if s.applyFault(w, r, route{}) {
