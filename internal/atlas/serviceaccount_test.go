@@ -13,17 +13,6 @@ import (
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
 
-// tokenRequests counts the requests to the token endpoint.
-func tokenRequests(sbx *sandbox.Server) int {
-	n := 0
-	for _, r := range sbx.Requests() {
-		if r.Path == "/api/oauth/token" {
-			n++
-		}
-	}
-	return n
-}
-
 // TestListExportJobs_serviceAccountTokens: one token serves every page while
 // it is valid; a token the client would see expire within its one minute
 // margin is renewed before each request; a token endpoint that fails once
@@ -76,7 +65,7 @@ func TestListExportJobs_serviceAccountTokens(t *testing.T) {
 			if got := sbx.TokensIssued(); got != wantIssued {
 				t.Errorf("%d tokens issued for %d requests, want %d", got, len(api), wantIssued)
 			}
-			if got := tokenRequests(sbx); got != wantCalls {
+			if got := sbx.CountRequests(sandbox.IsTokenRequest); got != wantCalls {
 				t.Errorf("%d token requests, want %d", got, wantCalls)
 			}
 		})
@@ -105,7 +94,7 @@ func TestListExportJobs_badClientSecret(t *testing.T) {
 	if strings.Contains(err.Error(), wrongSecret) {
 		t.Errorf("the secret appears in %q", err)
 	}
-	if got := tokenRequests(sbx); got != 1 {
+	if got := sbx.CountRequests(sandbox.IsTokenRequest); got != 1 {
 		t.Errorf("%d token requests, want 1: refused credentials are not retried", got)
 	}
 	if got := len(attempts(sbx)); got != 0 {
@@ -195,7 +184,7 @@ func TestListExportJobs_concurrentReadsShareOneToken(t *testing.T) {
 	if got := sbx.TokensIssued(); got != 1 {
 		t.Errorf("%d tokens issued, want 1", got)
 	}
-	if got := tokenRequests(sbx); got != 1 {
+	if got := sbx.CountRequests(sandbox.IsTokenRequest); got != 1 {
 		t.Errorf("%d token requests, want 1", got)
 	}
 }
@@ -258,7 +247,7 @@ func TestListExportJobs_waiterOutlivesTheTokenRequestItWaitedFor(t *testing.T) {
 	if err := <-secondDone; err != nil {
 		t.Errorf("the read that waited: %v", err)
 	}
-	if got := tokenRequests(sbx); got != 2 {
+	if got := sbx.CountRequests(sandbox.IsTokenRequest); got != 2 {
 		t.Errorf("%d token requests, want 2: the abandoned one and the waiting read's own", got)
 	}
 }
@@ -292,7 +281,7 @@ func TestListExportJobs_waitersShareATokenFailure(t *testing.T) {
 			t.Errorf("a read: %v, want the token request's 500", err)
 		}
 	}
-	if got := tokenRequests(sbx); got != 2 {
+	if got := sbx.CountRequests(sandbox.IsTokenRequest); got != 2 {
 		t.Errorf("%d token requests, want 2: one fetch's attempts (max_retries = 1) for the three reads", got)
 	}
 }
