@@ -225,7 +225,10 @@ func TestExportBucket_addressNotOnAccessList(t *testing.T) {
 func TestExportBucket_tokenRenewalRefused(t *testing.T) {
 	t.Parallel()
 	sbx, url := startSandbox(t)
-	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: http.StatusUnauthorized, Times: 1})
+	// Atlas's 401 to a token it no longer takes has no errorCode (one with
+	// USER_UNAUTHORIZED is a missing role, which a new token does not fix).
+	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: http.StatusUnauthorized, Times: 1, ContentType: "application/json",
+		Body: `{"detail":"You are not authorized for this resource.","error":401,"reason":"Unauthorized"}`})
 	// The first token request (for the list) is answered; the renewal is not.
 	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Status: http.StatusUnauthorized, Every: 2})
 	cli := newTerraformCLI(t)
