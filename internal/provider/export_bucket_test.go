@@ -172,7 +172,8 @@ func TestExportBucket_readOncePerProcess(t *testing.T) {
 }
 
 // A 403 of a bucket read fails the read with the role that reads buckets
-// and the way to go without; so does a 401. resolve_export_buckets = false
+// and the way to go without; so does Atlas's 401 for a missing role.
+// resolve_export_buckets = false
 // reads no bucket, and the jobs come through with null buckets.
 func TestExportBucket_refused(t *testing.T) {
 	t.Parallel()
@@ -180,7 +181,12 @@ func TestExportBucket_refused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sbx, url := startSandbox(t)
-			sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: status, ErrorCode: "USER_NOT_IN_GROUP"})
+			body := `{"detail":"Forbidden.","error":403,"reason":"Forbidden"}`
+			if status == http.StatusUnauthorized {
+				body = `{"detail":"Current user is not authorized to perform this action.","error":401,` +
+					`"errorCode":"USER_UNAUTHORIZED","parameters":[],"reason":"Unauthorized"}`
+			}
+			sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: status, Body: body, ContentType: "application/json"})
 			expectError(t, providerBlock(url)+exportsBlock(sandbox.ClusterBucketKinds),
 				errorText("Unable to read export buckets", "export bucket "+sandbox.BucketGCP, "HTTP "+name,
 					"Project Read Only role", "resolve_export_buckets = false"))
@@ -219,7 +225,10 @@ func TestExportBucket_addressNotOnAccessList(t *testing.T) {
 func TestExportBucket_tokenRenewalRefused(t *testing.T) {
 	t.Parallel()
 	sbx, url := startSandbox(t)
-	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: http.StatusUnauthorized, Times: 1})
+	// Atlas's 401 to a token it no longer takes has no errorCode (one with
+	// USER_UNAUTHORIZED is a missing role, which a new token does not fix).
+	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: http.StatusUnauthorized, Times: 1, ContentType: "application/json",
+		Body: `{"detail":"You are not authorized for this resource.","error":401,"reason":"Unauthorized"}`})
 	// The first token request (for the list) is answered; the renewal is not.
 	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Status: http.StatusUnauthorized, Every: 2})
 	cli := newTerraformCLI(t)
@@ -363,4 +372,20 @@ func readThroughProtocol(t *testing.T, url string, set map[string]tftypes.Value)
 		t.Fatal(err)
 	}
 	return resp.Diagnostics
+}
+
+// A job whose prefix is empty has no address: its uri is null, not the
+// bucket's root (s3://bucket/), which a pipeline would read whole.
+func TestExportBucket_emptyPrefixHasNoURI(t *testing.T) {
+	t.Parallel()
+	const cluster = "empty-prefix"
+	sbx, url := startSandbox(t, func(s *sandbox.Server) { s.SetJobs(sandbox.ProjectID, cluster, nil) })
+	sbx.AddFault(sandbox.Fault{Cluster: cluster, Status: http.StatusOK, ContentType: "application/vnd.atlas.2023-01-01+json",
+		Body: `{"results":[{"id":"6a7945592c88faeba59d5e8e","exportBucketId":"` + sandbox.BucketAWS + `",` +
+			`"state":"Successful","createdAt":"2026-08-10T03:28:25Z","prefix":"","customData":[],` +
+			`"exportStatus":{"exportedCollections":0,"totalCollections":0}}],"totalCount":1}`})
+	result := tfjsonpath.New("results").AtSliceIndex(0)
+	expectState(t, providerBlock(url)+exportsBlock(cluster),
+		statecheck.ExpectKnownValue(exportsAddr, result.AtMapKey("prefix"), knownvalue.StringExact("")),
+		statecheck.ExpectKnownValue(exportsAddr, result.AtMapKey("uri"), knownvalue.Null()))
 }
