@@ -86,6 +86,9 @@ type Config struct {
 	// Atlas sends no Retry-After (defaults 1s and 30s).
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
+	// PollInterval, MaxPollInterval and ProgressEvery pace the wait for an
+	// export job (wait.go); zero takes the Default* values.
+	PollInterval, MaxPollInterval, ProgressEvery time.Duration
 }
 
 // Client reads export jobs from Atlas. It is safe for concurrent use and is
@@ -111,6 +114,8 @@ type Client struct {
 	// provider shares it.
 	bucketsMu sync.Mutex
 	buckets   map[string]*bucketRead
+	// wait.go
+	pollInterval, maxPollInterval, progressEvery time.Duration
 }
 
 // ErrNoCredentials is returned by New when no complete kind of credentials
@@ -174,6 +179,7 @@ func New(cfg Config) (*Client, error) {
 		accessToken:    cfg.AccessToken,
 		buckets:        map[string]*bucketRead{},
 	}
+	c.setPolling(cfg)
 	if cfg.APIVersion == APIVersionV1 {
 		c.mediaType = MediaTypeV1
 	}
