@@ -243,3 +243,32 @@ func TestAccExportSnapshotAction_invalidConfigFailsBeforeAnyRequest(t *testing.T
 		})
 	}
 }
+
+// A triggered action that fails fails the apply, but the resource that
+// triggered it is in state and not tainted: the next apply has nothing to
+// do and does not run the action again (the guide says so).
+func TestAccExportSnapshotAction_failedTriggerIsNotRetriedByTheNextApply(t *testing.T) {
+	cli := actionCLI(t)
+	failing := normalExport
+	failing.Outcome, failing.StateReason = "Failed", &sandbox.StateReason{ErrorCode: "EXPORT_FAILED", Message: "Access Denied."}
+	sbx, url := exportSandbox(t, failing, time.Second)
+	config := providerBlock(url) + exportAction(sandbox.ClusterReplicaSet, attr("export_bucket_id", sandbox.BucketAWS)) + `
+resource "terraform_data" "load" {
+  input = "2026-12-07"
+  lifecycle {
+    action_trigger {
+      events  = [after_create]
+      actions = [action.atlasexports_export_snapshot.this]
+    }
+  }
+}
+`
+	out := cli.fail(t, config, "apply", "-auto-approve", "-no-color")
+	if !errorText("Export job Failed", "Access Denied").MatchString(out) {
+		t.Fatalf("the triggered action's failure is not shown:\n%s", out)
+	}
+	out = cli.run(t, config, "plan", "-no-color", "-detailed-exitcode")
+	if !strings.Contains(out, "No changes") || exportPOSTs(sbx) != 1 {
+		t.Errorf("%d POSTs; want the resource in state and nothing to do:\n%s", exportPOSTs(sbx), out)
+	}
+}
