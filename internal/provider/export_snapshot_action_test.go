@@ -93,12 +93,9 @@ func TestAccExportSnapshotAction_shardedCluster(t *testing.T) {
 	}
 }
 
-// An action_trigger on a terraform_data resource runs the action after the
-// resource is created, in the same apply.
-func TestAccExportSnapshotAction_triggeredAfterAResource(t *testing.T) {
-	cli := actionCLI(t)
-	sbx, url := exportSandbox(t, normalExport, time.Second)
-	config := providerBlock(url) + exportAction(sandbox.ClusterReplicaSet, attr("export_bucket_id", sandbox.BucketAWS)) + `
+// triggeredByResource runs the action "this" after terraform_data.load is
+// created.
+const triggeredByResource = `
 resource "terraform_data" "load" {
   input = "2026-12-07"
   lifecycle {
@@ -109,6 +106,13 @@ resource "terraform_data" "load" {
   }
 }
 `
+
+// An action_trigger on a terraform_data resource runs the action after the
+// resource is created, in the same apply.
+func TestAccExportSnapshotAction_triggeredAfterAResource(t *testing.T) {
+	cli := actionCLI(t)
+	sbx, url := exportSandbox(t, normalExport, time.Second)
+	config := providerBlock(url) + exportAction(sandbox.ClusterReplicaSet, attr("export_bucket_id", sandbox.BucketAWS)) + triggeredByResource
 	out := cli.run(t, config, "apply", "-auto-approve", "-no-color")
 	if !errorText("finished Successful: snapshot "+sandbox.SnapshotNewestCompleted).MatchString(out) || exportPOSTs(sbx) != 1 {
 		t.Errorf("%d export POSTs; the apply did not export and wait:\n%s", exportPOSTs(sbx), out)
@@ -252,17 +256,7 @@ func TestAccExportSnapshotAction_failedTriggerIsNotRetriedByTheNextApply(t *test
 	failing := normalExport
 	failing.Outcome, failing.StateReason = "Failed", &sandbox.StateReason{ErrorCode: "EXPORT_FAILED", Message: "Access Denied."}
 	sbx, url := exportSandbox(t, failing, time.Second)
-	config := providerBlock(url) + exportAction(sandbox.ClusterReplicaSet, attr("export_bucket_id", sandbox.BucketAWS)) + `
-resource "terraform_data" "load" {
-  input = "2026-12-07"
-  lifecycle {
-    action_trigger {
-      events  = [after_create]
-      actions = [action.atlasexports_export_snapshot.this]
-    }
-  }
-}
-`
+	config := providerBlock(url) + exportAction(sandbox.ClusterReplicaSet, attr("export_bucket_id", sandbox.BucketAWS)) + triggeredByResource
 	out := cli.fail(t, config, "apply", "-auto-approve", "-no-color")
 	if !errorText("Export job Failed", "Access Denied").MatchString(out) {
 		t.Fatalf("the triggered action's failure is not shown:\n%s", out)

@@ -66,7 +66,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	route, ok := parseRoute(r.URL.Path)
-	if !ok || r.Method != http.MethodGet {
+	snapshotRt, isSnapshotRt := parseSnapshotRoute(r.Method, r.URL.Path)
+	if isSnapshotRt {
+		route = snapshotRt.route
+	}
+	if (!ok || r.Method != http.MethodGet) && !isSnapshotRt {
 		writeError(sw, http.StatusNotFound, "RESOURCE_NOT_FOUND", fmt.Sprintf("Cannot find resource %s.", r.URL.Path))
 		return
 	}
@@ -79,6 +83,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.applyFault(sw, r, route) {
+		return
+	}
+	s.progressExports()
+	if isSnapshotRt {
+		s.serveSnapshotRoute(sw, r, snapshotRt)
 		return
 	}
 	if route.bucketID != "" {
