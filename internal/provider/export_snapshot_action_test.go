@@ -266,3 +266,15 @@ func TestAccExportSnapshotAction_failedTriggerIsNotRetriedByTheNextApply(t *test
 		t.Errorf("%d POSTs; want the resource in state and nothing to do:\n%s", exportPOSTs(sbx), out)
 	}
 }
+
+// terraform plan -invoke shows the invocation and does not run it (the
+// guide says so).
+func TestAccExportSnapshotAction_planInvokeDoesNotExport(t *testing.T) {
+	cli := actionCLI(t)
+	sbx, url := exportSandbox(t, normalExport, time.Second)
+	out := cli.run(t, providerBlock(url)+exportAction(sandbox.ClusterReplicaSet, attr("export_bucket_id", sandbox.BucketAWS)),
+		"plan", "-no-color", invokeThis)
+	if !strings.Contains(out, "action.atlasexports_export_snapshot.this will be invoked") || len(sbx.Requests()) != 0 {
+		t.Errorf("%d requests; want the invocation planned and no request:\n%s", len(sbx.Requests()), out)
+	}
+}

@@ -60,16 +60,23 @@ func newTerraformCLI(t *testing.T) *terraformCLI {
 	if binary == "" {
 		binary = "terraform"
 	}
+	return &terraformCLI{binary: binary, dir: t.TempDir(), cliConfig: devOverrides(t, cliProviderDir)}
+}
+
+// devOverrides writes a CLI configuration that takes the provider from
+// providerDir under both registry hosts, and returns its path.
+func devOverrides(t *testing.T, providerDir string) string {
+	t.Helper()
 	cliConfig := filepath.Join(t.TempDir(), "dev.tfrc")
 	overrides := "provider_installation {\n  dev_overrides {\n"
 	for _, host := range []string{"registry.terraform.io", "registry.opentofu.org"} {
-		overrides += `    "` + host + `/atlasexports/atlasexports" = "` + filepath.ToSlash(cliProviderDir) + "\"\n"
+		overrides += `    "` + host + `/atlasexports/atlasexports" = "` + filepath.ToSlash(providerDir) + "\"\n"
 	}
 	overrides += "  }\n  direct {}\n}\n"
 	if err := os.WriteFile(cliConfig, []byte(overrides), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &terraformCLI{binary: binary, dir: t.TempDir(), cliConfig: cliConfig}
+	return cliConfig
 }
 
 // pollIntervalFlag is the variable of the wait's pace (export_wait.go).
