@@ -150,26 +150,3 @@ func (e *TokenError) Error() string {
 }
 
 func (e *TokenError) Unwrap() error { return e.Err }
-
-// Hint says what to check when the token cannot be had: first what the
-// token endpoint's last answer points at, then the three things a token
-// needs.
-func (e *TokenError) Hint() string {
-	var lead string
-	switch StatusCode(e.Err) {
-	case http.StatusTooManyRequests:
-		lead = "Atlas rate-limits token requests, and this service account is over the limit: many plans at once " +
-			"with one service account (CI jobs in parallel, say) exceed it. Retry later, raise max_retries, or give " +
-			"parallel pipelines service accounts of their own."
-	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
-		lead = "Atlas refused the service account's credentials. Check client_id and client_secret: the service " +
-			"account must exist in the project's organization, and its secret must not have expired."
-	default:
-		lead = "The token endpoint gave no token. Check the network path to base_url (a proxy, a firewall), or " +
-			"retry later if Atlas itself failed."
-	}
-	return lead + " A service account needs a client_id and client_secret that Atlas knows (or " +
-		"MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET), at most 50 token requests a minute per service " +
-		"account and IP address, and, for the requests made with the token, this machine's address on the service " +
-		"account's API access list."
-}

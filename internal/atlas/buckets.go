@@ -16,16 +16,16 @@ import (
 // buckets are read from v2 with this media type whatever api_version says.
 const MediaTypeBuckets = "application/vnd.atlas.2024-05-30+json"
 
-// ExportBucketRole is the role the export bucket GET requires
-// (x-rolesRequirements of getGroupBackupExportBucket).
-const ExportBucketRole = "Project Read Only"
-
 // Cloud providers of export buckets, as cloudProvider names them.
 const (
 	CloudAWS   = "AWS"
 	CloudAzure = "AZURE"
 	CloudGCP   = "GCP"
 )
+
+// ErrorCodeExportBucketNotFound is Atlas's errorCode for an export bucket
+// that does not exist (its 404 table).
+const ErrorCodeExportBucketNotFound = "EXPORT_BUCKET_NOT_FOUND"
 
 // ErrExportBucketNotFound marks the 404 of an export bucket: it was deleted
 // (old jobs keep naming it) or was never visible to the credentials.
@@ -123,15 +123,13 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 	err := c.get(ctx, c.exportBucketURL(projectID, bucketID), MediaTypeBuckets, &bucket)
 	if err != nil {
 		if apiErr, ok := apiAnswer(err); ok {
-			if apiErr.StatusCode == http.StatusForbidden && apiErr.ErrorCode != ErrorCodeIPNotOnAccessList {
-				apiErr.hint = "Reading export buckets needs the " + ExportBucketRole + " role (or higher) on the " +
-					"project, and the caller's IP address may be missing from the key's API access list."
-			}
+			apiErr.Operation = OpGetExportBucket
 			// Only Atlas's own word that the bucket is gone makes a
 			// deleted bucket (a warning, and null for its jobs): a missing
-			// project, or a 404 without Atlas's envelope (a gateway, a
-			// wrong base_url), is an error like any other.
-			if apiErr.StatusCode == http.StatusNotFound && apiErr.ErrorCode != "" && apiErr.ErrorCode != "GROUP_NOT_FOUND" {
+			// project, a server without the bucket route
+			// (RESOURCE_NOT_FOUND), or a 404 without Atlas's envelope (a
+			// gateway, a wrong base_url), is an error like any other.
+			if apiErr.StatusCode == http.StatusNotFound && apiErr.ErrorCode == ErrorCodeExportBucketNotFound {
 				err = fmt.Errorf("%w: %w", ErrExportBucketNotFound, err)
 			}
 		}

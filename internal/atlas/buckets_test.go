@@ -149,6 +149,11 @@ func TestGetExportBucket_failuresAreNotCached(t *testing.T) {
 			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusNotFound, ErrorCode: "GROUP_NOT_FOUND", Times: 1},
 			firstGETs: 1,
 		},
+		// A server without the bucket route answers Atlas's generic code.
+		"404 of another resource": {
+			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusNotFound, ErrorCode: "RESOURCE_NOT_FOUND", Times: 1},
+			firstGETs: 1,
+		},
 		"404 without Atlas's envelope": {
 			fault:     sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusNotFound, HTML: true, Times: 1},
 			firstGETs: 1,
@@ -169,8 +174,9 @@ func TestGetExportBucket_failuresAreNotCached(t *testing.T) {
 				}
 			})
 			_, err := client.GetExportBucket(ctx, testProject, sandbox.BucketAWS)
-			if err == nil || errors.Is(err, ErrExportBucketNotFound) || (tc.wantIs != nil && !errors.Is(err, tc.wantIs)) {
-				t.Fatalf("first read: %v, want a failure (%v)", err, tc.wantIs)
+			if err == nil || errors.Is(err, ErrExportBucketNotFound) || (tc.wantIs != nil && !errors.Is(err, tc.wantIs)) ||
+				!strings.Contains(err.Error(), "reading export bucket "+sandbox.BucketAWS) {
+				t.Fatalf("first read: %v, want a failure (%v) that names the bucket request", err, tc.wantIs)
 			}
 			bucket, err := client.GetExportBucket(context.Background(), testProject, sandbox.BucketAWS)
 			if err != nil || str(bucket.BucketName) != "atlas-exports-docs" {
@@ -199,8 +205,8 @@ func TestGetExportBucket_hangIsBoundedByTheSettings(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
 	}
-	if errors.Is(err, context.DeadlineExceeded) || !strings.Contains(Hint(err), "request_timeout") {
-		t.Errorf("the error passes for the caller's deadline, or its hint %q does not name request_timeout", Hint(err))
+	if _, ok := errors.AsType[*TimeoutError](err); errors.Is(err, context.DeadlineExceeded) || !ok {
+		t.Errorf("the error passes for the caller's deadline, or is not a TimeoutError: %v", err)
 	}
 	if got := len(bucketGETs(sbx, sandbox.BucketGCP)); got != 2 {
 		t.Errorf("%d GETs of the hanging bucket, want 2", got)
@@ -271,14 +277,14 @@ func TestGetExportBucket_waiterOutlivesTheReadItWaitedFor(t *testing.T) {
 	}
 }
 
-// TestGetExportBucket_forbiddenNamesTheRole: a 403 of the bucket GET says
-// which role reads export buckets, not the export jobs' role.
-func TestGetExportBucket_forbiddenNamesTheRole(t *testing.T) {
+// TestGetExportBucket_forbiddenNamesTheOperation: a 403 of the bucket GET
+// says it answered the bucket GET, whose role the advice names.
+func TestGetExportBucket_forbiddenNamesTheOperation(t *testing.T) {
 	sbx, srv := startSandbox(t, nil, seededBuckets)
 	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketAWS, Status: http.StatusForbidden, ErrorCode: "USER_NOT_IN_GROUP"})
 	_, err := newTestClient(t, srv.URL).GetExportBucket(context.Background(), testProject, sandbox.BucketAWS)
-	if StatusCode(err) != http.StatusForbidden || !strings.Contains(Hint(err), ExportBucketRole) || strings.Contains(Hint(err), "Backup Manager") {
-		t.Errorf("error %v, hint %q", err, Hint(err))
+	if apiErr, ok := errors.AsType[*APIError](err); !ok || apiErr.StatusCode != http.StatusForbidden || apiErr.Operation != OpGetExportBucket {
+		t.Errorf("got %v, want a 403 of %s", err, OpGetExportBucket)
 	}
 }
 

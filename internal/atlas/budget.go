@@ -2,135 +2,161 @@ package atlas
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
+	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // A Client has one request budget, shared by every read: Terraform runs many
 // reads of one provider configuration at once, and Atlas limits a key (or
-// service account) as a whole. It sits at the bottom of the transport stack,
-// below digest, so every HTTP request is counted once: pages, jobs, buckets,
-// digest challenges, the token request. Nothing holds a slot while asking
-// for another (digest closes the challenge's answer before answering it; the
-// token is fetched before the attempts that need it). Atlas's RateLimit-*
-// headers are not used: BENCHMARKS.md says why.
+// service account) as a whole. Each attempt takes a slot under its caller's
+// context before its request_timeout starts, so that a request that waited
+// for a slot is neither "no answer within request_timeout" nor a retry
+// spent, and holds it until its body is closed: both round trips of a digest
+// answer, or one token request. Nothing holds a slot while asking for
+// another (the token is fetched before the attempts that need it). Atlas's
+// RateLimit-* headers are not used: BENCHMARKS.md says why.
 
-// budgetTransport holds a slot for each request until its response body is
-// closed (Atlas is still sending it), and tells the budget how Atlas answered.
-type budgetTransport struct {
-	next   http.RoundTripper
-	budget *requestBudget
+// attemptTransport bounds each attempt: a slot of the budget, then
+// request_timeout for the answer and its body.
+type attemptTransport struct {
+	next    http.RoundTripper
+	budget  *requestBudget
+	timeout time.Duration
 }
 
-func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	// The wait is part of the attempt (request_timeout) and ends with the
-	// request's context: a request that cannot start in time is retried
-	// like one Atlas did not answer in time.
-	if err := t.budget.acquire(req.Context()); err != nil {
+// errAttemptTimeout is the cause of an attempt's context that ran out of
+// request_timeout, as opposed to its caller's that ended.
+var errAttemptTimeout = errors.New("request_timeout")
+
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	round, err := t.budget.acquire(req.Context())
+	if err != nil {
 		if req.Body != nil {
 			req.Body.Close() // a RoundTripper closes the body, even on errors
 		}
-		return nil, fmt.Errorf("waiting for one of the %d request slots (max_concurrent_requests): %w", t.budget.max, err)
+		return nil, fmt.Errorf("waiting for one of the %d request slots: %w", t.budget.max, err)
 	}
-	resp, err := t.next.RoundTrip(req)
+	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, errAttemptTimeout)
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
 	if err != nil {
+		err = t.timedOut(ctx, err)
+		cancel()
 		t.budget.release()
 		return nil, err
 	}
-	t.budget.observe(resp.StatusCode)
-	resp.Body = &budgetedBody{ReadCloser: resp.Body, release: t.budget.release}
+	t.budget.observe(round, resp.StatusCode)
+	resp.Body = &attemptBody{ReadCloser: resp.Body, t: t, ctx: ctx, done: func() { cancel(); t.budget.release() }}
 	return resp, nil
 }
 
-// budgetedBody gives the request's slot back when the body is closed, once.
-type budgetedBody struct {
-	io.ReadCloser
-	once    sync.Once
-	release func()
-}
-
-func (b *budgetedBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.release)
+// timedOut is err, or a TimeoutError when the attempt ran out of its time:
+// net/http's own error would match context.DeadlineExceeded and pass for the
+// caller's deadline.
+func (t *attemptTransport) timedOut(ctx context.Context, err error) error {
+	if context.Cause(ctx) == errAttemptTimeout { //nolint:errorlint // the cause is this very value
+		return &TimeoutError{Timeout: t.timeout}
+	}
 	return err
 }
 
-// requestBudget bounds the requests in flight. A 429 halves the bound at
-// once (new requests wait while the lowered bound is reached, idle slots or
-// not), and it grows back by one per round of successful answers: Atlas's
-// rate limits are token buckets, and hammering an empty one only earns more
-// 429s.
+// attemptBody gives the attempt's slot back when the body is closed, once.
+type attemptBody struct {
+	io.ReadCloser
+	t    *attemptTransport
+	ctx  context.Context
+	once sync.Once
+	done func()
+}
+
+func (b *attemptBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF { //nolint:errorlint // io.EOF is returned as it is
+		err = b.t.timedOut(b.ctx, err)
+	}
+	return n, err
+}
+
+func (b *attemptBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
+}
+
+// requestBudget bounds the requests in flight, served in the order they
+// asked (semaphore.Weighted is FIFO). A 429 halves the bound at once (the
+// slots it takes away are held back as they come free), once for a burst:
+// the 429s to requests sent before the bound was lowered say nothing new.
+// It grows back by one per round of authenticated answers: Atlas's rate
+// limits are token buckets, and hammering an empty one only earns more 429s.
 type requestBudget struct {
+	slots *semaphore.Weighted
+	max   int
+
 	mu        sync.Mutex
-	max       int
 	limit     int // requests allowed in flight now, 1 to max
-	inFlight  int
-	successes int           // answers since the bound last grew
-	freed     chan struct{} // closed (and replaced) when a waiter may start
+	debt      int // slots to hold back as they come free
+	round     int // bumped each time the bound is lowered
+	successes int // answers since the bound last grew
 }
 
 func newRequestBudget(n int) *requestBudget {
-	return &requestBudget{max: n, limit: n, freed: make(chan struct{})}
+	return &requestBudget{slots: semaphore.NewWeighted(int64(n)), max: n, limit: n}
 }
 
-// acquire waits until a request may start, or until ctx ends.
-func (b *requestBudget) acquire(ctx context.Context) error {
-	for {
-		freed, ok := b.tryAcquire()
-		if ok {
-			return nil
-		}
-		select {
-		case <-freed:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// acquire waits for a slot, or until ctx ends; round is the bound's round
+// the request is sent in.
+func (b *requestBudget) acquire(ctx context.Context) (round int, err error) {
+	if err := b.slots.Acquire(ctx, 1); err != nil {
+		return 0, err
 	}
-}
-
-// tryAcquire starts a request if the bound allows one now; if not, it
-// returns a channel closed when that may have changed.
-func (b *requestBudget) tryAcquire() (freed <-chan struct{}, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.inFlight < b.limit {
-		b.inFlight++
-		return nil, true
-	}
-	return b.freed, false
+	return b.round, nil
 }
 
 func (b *requestBudget) release() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.inFlight--
-	b.wakeLocked()
+	if b.debt > 0 {
+		b.debt--
+		return
+	}
+	b.slots.Release(1)
 }
 
-// wakeLocked lets every waiter look again.
-func (b *requestBudget) wakeLocked() {
-	close(b.freed)
-	b.freed = make(chan struct{})
-}
-
-// observe notes an answer: 429 halves the bound; any other answer but a
-// server failure counts towards growing it back by one after as many
-// successes as it allows (once per "round"), so that the requests already in
-// flight do not undo a halving at once.
-func (b *requestBudget) observe(status int) {
+// observe notes the answer to a request sent in round: the first 429 of a
+// round halves the bound; an authenticated answer other than a server
+// failure counts towards growing it back by one after as many as it allows,
+// so that the requests already in flight do not undo a halving at once.
+func (b *requestBudget) observe(round, status int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch {
-	case status == http.StatusTooManyRequests:
-		b.limit = max(b.limit/2, 1)
+	case status == http.StatusTooManyRequests && round == b.round:
+		lower := b.limit - max(b.limit/2, 1)
+		b.limit -= lower
+		b.round++
 		b.successes = 0
-	case status < http.StatusInternalServerError && b.limit < b.max:
+		for lower > 0 && b.slots.TryAcquire(1) {
+			lower--
+		}
+		b.debt += lower
+	case status == http.StatusTooManyRequests, status == http.StatusUnauthorized, status >= http.StatusInternalServerError:
+	case b.limit < b.max:
 		if b.successes++; b.successes >= b.limit {
 			b.successes = 0
 			b.limit++
-			b.wakeLocked()
+			if b.debt > 0 {
+				b.debt--
+			} else {
+				b.slots.Release(1)
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // tryAcquireAll starts as many requests as the budget allows now.
 func tryAcquireAll(b *requestBudget) int {
 	n := 0
-	for _, ok := b.tryAcquire(); ok; _, ok = b.tryAcquire() {
+	for b.slots.TryAcquire(1) {
 		n++
 	}
 	return n
@@ -28,14 +29,28 @@ func limitOf(b *requestBudget) int {
 	return b.limit
 }
 
-// TestRequestBudget_429Halves: each 429 halves the requests allowed in
-// flight, never below one.
-func TestRequestBudget_429Halves(t *testing.T) {
+// TestRequestBudget_aBurstOf429sHalvesOnce: the 429s to the requests sent
+// before the bound was lowered halve it once, not once each; a 429 to a
+// request sent after halves it again, never below one.
+func TestRequestBudget_aBurstOf429sHalvesOnce(t *testing.T) {
 	b := newRequestBudget(8)
-	for _, want := range []int{4, 2, 1, 1} {
-		b.observe(http.StatusTooManyRequests)
+	rounds := make([]int, 8)
+	for i := range rounds {
+		rounds[i], _ = b.acquire(t.Context())
+	}
+	for _, round := range rounds {
+		b.observe(round, http.StatusTooManyRequests)
+		b.release()
+	}
+	if got := limitOf(b); got != 4 {
+		t.Fatalf("limit after a burst of eight 429s = %d, want 4", got)
+	}
+	for _, want := range []int{2, 1, 1} {
+		round, _ := b.acquire(t.Context())
+		b.observe(round, http.StatusTooManyRequests)
+		b.release()
 		if got := limitOf(b); got != want {
-			t.Fatalf("limit after a 429 = %d, want %d", got, want)
+			t.Fatalf("limit after the 429 of a later request = %d, want %d", got, want)
 		}
 	}
 }
@@ -51,7 +66,7 @@ func TestRequestBudget_lowerLimitAppliesAtOnce(t *testing.T) {
 	for range 6 {
 		b.release()
 	}
-	b.observe(http.StatusTooManyRequests) // 2 in flight, 6 slots idle, the limit is now 4
+	b.observe(0, http.StatusTooManyRequests) // 2 in flight, 6 slots idle, the limit is now 4
 	if got := tryAcquireAll(b); got != 2 {
 		t.Fatalf("%d more requests could start after the 429, want 2 (4 in flight)", got)
 	}
@@ -62,33 +77,29 @@ func TestRequestBudget_lowerLimitAppliesAtOnce(t *testing.T) {
 }
 
 // TestRequestBudget_growsBackByOneARound: after a 429 the limit grows by
-// one after as many successes as it allows, back to its maximum and no
-// further; a waiting request starts when it grows.
+// one after as many authenticated successes as it allows, back to its
+// maximum and no further; a 401 (a digest challenge, or a refusal) and a
+// server failure do not count.
 func TestRequestBudget_growsBackByOneARound(t *testing.T) {
 	b := newRequestBudget(8)
-	b.observe(http.StatusTooManyRequests)
-	b.observe(http.StatusTooManyRequests) // limit 2
+	b.observe(0, http.StatusTooManyRequests)
+	b.observe(1, http.StatusTooManyRequests) // limit 2
 	if got := tryAcquireAll(b); got != 2 {
 		t.Fatalf("%d requests could start, want 2", got)
 	}
-	freed, ok := b.tryAcquire()
-	if ok {
-		t.Fatal("a third request could start")
+	for _, status := range []int{http.StatusUnauthorized, http.StatusUnauthorized, http.StatusBadGateway, http.StatusOK} {
+		b.observe(2, status)
 	}
-	b.observe(http.StatusOK)
-	select {
-	case <-freed:
-		t.Fatal("one success woke the waiting request; the limit grows after two")
-	default:
+	if b.slots.TryAcquire(1) {
+		t.Fatal("a third request could start after one success; the limit grows after two")
 	}
-	b.observe(http.StatusOK)
-	<-freed // the limit grew to 3
-	if got := tryAcquireAll(b); got != 1 {
-		t.Fatalf("%d more requests could start, want 1", got)
+	b.observe(2, http.StatusOK)
+	if !b.slots.TryAcquire(1) {
+		t.Fatal("no third request could start after two successes")
 	}
 	prev := limitOf(b)
 	for range 1000 {
-		b.observe(http.StatusOK)
+		b.observe(2, http.StatusOK)
 		if got := limitOf(b); got < prev || got > prev+1 {
 			t.Fatalf("the limit went from %d to %d on one success", prev, got)
 		}
@@ -97,7 +108,7 @@ func TestRequestBudget_growsBackByOneARound(t *testing.T) {
 	if prev != 8 {
 		t.Errorf("limit %d after 1000 successes, want 8", prev)
 	}
-	b.observe(http.StatusInternalServerError)
+	b.observe(2, http.StatusInternalServerError)
 	if got := limitOf(b); got != 8 {
 		t.Errorf("a 500 changed the limit to %d", got)
 	}
@@ -130,7 +141,7 @@ func TestCheckRetry_statuses(t *testing.T) {
 				t.Errorf("checkRetry = %v, %v; want %v, nil", retry, err, tc.retry)
 			}
 			b := newRequestBudget(8)
-			b.observe(status)
+			b.observe(0, status)
 			if got := limitOf(b); got != tc.wantLimit {
 				t.Errorf("limit %d after a %d, want %d", got, status, tc.wantLimit)
 			}
@@ -216,12 +227,12 @@ func TestClient_429SlowsEveryRead(t *testing.T) {
 	}
 }
 
-// TestBudgetTransport_waitHonoursContext: a request waiting for a slot stops
+// TestAttemptTransport_waitHonoursContext: a request waiting for a slot stops
 // waiting when its context ends, and a slot comes back when the body of the
 // answer that held it is closed.
-func TestBudgetTransport_waitHonoursContext(t *testing.T) {
+func TestAttemptTransport_waitHonoursContext(t *testing.T) {
 	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("{}")) }))
-	transport := &budgetTransport{next: http.DefaultTransport, budget: newRequestBudget(1)}
+	transport := &attemptTransport{next: http.DefaultTransport, budget: newRequestBudget(1), timeout: time.Minute}
 	get := func(ctx context.Context) (*http.Response, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
 		if err != nil {
@@ -253,4 +264,88 @@ func TestBudgetTransport_waitHonoursContext(t *testing.T) {
 	if got := tryAcquireAll(transport.budget); got != 1 {
 		t.Errorf("the budget of one slot had %d free after a double Close", got)
 	}
+}
+
+// TestClient_waitForASlotIsNotTheAttemptsTime: a request that waits for a
+// slot longer than request_timeout (other reads' requests hold them) waits
+// under its read's context: the wait is not "no answer within
+// request_timeout", and spends no retry.
+func TestClient_waitForASlotIsNotTheAttemptsTime(t *testing.T) {
+	generated := sandbox.GenerateJobs(testCluster, 3, 1)
+	sbx, srv := startSandbox(t, generated)
+	client := newTestClient(t, srv.URL, withPaging(500, 1), withMaxRetries(0),
+		func(cfg *Config) { cfg.RequestTimeout = time.Second })
+	// The only slot is held for longer than request_timeout, as by a slow
+	// request of another read.
+	if got := tryAcquireAll(client.budget); got != 1 {
+		t.Fatalf("%d slots, want 1", got)
+	}
+	time.AfterFunc(3*time.Second/2, client.budget.release)
+
+	list, err := client.ListExportJobs(t.Context(), testProject, testCluster)
+
+	if err != nil {
+		t.Fatalf("got %v, want the list once the slot came free", err)
+	}
+	assertJobsOnceInOrder(t, list.Jobs, generated)
+	if got := len(attempts(sbx)); got != 1 {
+		t.Errorf("%d attempts, want 1", got)
+	}
+}
+
+// TestClient_digestChallengesDoNotGrowTheBudget: after a 429 lowered the
+// bound, only authenticated answers count towards growing it back: the
+// digest challenge before each answer is not one.
+func TestClient_digestChallengesDoNotGrowTheBudget(t *testing.T) {
+	generated := sandbox.GenerateJobs(testCluster, 3, 1)
+	sbx, srv := startSandbox(t, generated)
+	sbx.AddFault(sandbox.Fault{Status: http.StatusTooManyRequests, Times: 1})
+	client := newTestClient(t, srv.URL, withPaging(500, 8), withMaxRetries(0))
+	if _, err := client.ListExportJobs(t.Context(), testProject, testCluster); StatusCode(err) != http.StatusTooManyRequests {
+		t.Fatalf("got %v, want the 429", err)
+	}
+	for i, want := range []int{4, 4, 4, 5} { // the bound after i+1 answers
+		if _, err := client.GetExportJob(t.Context(), testProject, testCluster, generated[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := limitOf(client.budget); got != want {
+			t.Fatalf("after %d answers (and as many challenges) the bound is %d, want %d", i+1, got, want)
+		}
+	}
+}
+
+// TestClient_slotComesBackAfterATransportError: an attempt that fails in the
+// transport (the connection dropped) gives its slot back; after as many such
+// failures as there are slots, the next request still goes out.
+func TestClient_slotComesBackAfterATransportError(t *testing.T) {
+	generated := sandbox.GenerateJobs(testCluster, 3, 1)
+	sbx, _ := startSandbox(t, generated)
+	const slots = 2
+	var dropped atomic.Int32
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if dropped.Add(1) <= slots {
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		sbx.ServeHTTP(w, r)
+	}))
+	client := newTestClient(t, srv.URL, withPaging(500, slots), withMaxRetries(0), func(cfg *Config) {
+		cfg.PublicKey, cfg.PrivateKey, cfg.AccessToken = "", "", sbx.IssueAccessToken(sandbox.ClientID)
+	})
+	for range slots {
+		if _, err := client.ListExportJobs(t.Context(), testProject, testCluster); err == nil {
+			t.Fatal("a dropped connection read a list")
+		}
+	}
+	// A slot that never came back makes this read wait until its deadline.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	list, err := client.ListExportJobs(ctx, testProject, testCluster)
+	if err != nil {
+		t.Fatalf("after %d dropped connections: %v", slots, err)
+	}
+	assertJobsOnceInOrder(t, list.Jobs, generated)
 }

@@ -32,9 +32,52 @@ type APIError struct {
 	BodySnippet string
 	// Attempts is the number of attempts made, retries included.
 	Attempts int
-	// hint replaces the advice for the status where the operation (or the
-	// kind of credentials) knows better.
-	hint string
+	// Operation is the API operation Atlas answered ("" for the token
+	// request), and Credentials the kind of credentials it was sent with:
+	// what the advice for an answer depends on besides its status.
+	Operation   Operation
+	Credentials Credentials
+}
+
+// Operation is an Atlas Admin API operation, by the contract's operationId.
+type Operation string
+
+// The operations the client sends.
+const (
+	OpListExportJobs  Operation = "listGroupClusterBackupExports"
+	OpGetExportJob    Operation = "getGroupClusterBackupExport"
+	OpGetExportBucket Operation = "getGroupBackupExportBucket"
+)
+
+// Credentials is the kind of credentials a Client sends.
+type Credentials string
+
+// The kinds of credentials.
+const (
+	CredentialsKeyPair        Credentials = "api key"
+	CredentialsServiceAccount Credentials = "service account"
+	CredentialsAccessToken    Credentials = "access token"
+)
+
+// LacksAccess reports whether Atlas knows the credentials but refuses them
+// this operation: a 401 with one of the errorCodes Atlas's table lists for
+// a user without the role or the project (a valid key lacking a role gets
+// USER_UNAUTHORIZED). A new token does not change that answer.
+func (e *APIError) LacksAccess() bool {
+	switch e.ErrorCode {
+	case "USER_UNAUTHORIZED", "NOT_IN_GROUP", "USER_CANNOT_ACCESS_GROUP":
+		return e.StatusCode == http.StatusUnauthorized
+	}
+	return false
+}
+
+// withOperation notes in the API answer behind err (not a token request's)
+// which operation it answered.
+func withOperation(err error, op Operation) error {
+	if apiErr, ok := apiAnswer(err); ok {
+		apiErr.Operation = op
+	}
+	return err
 }
 
 func (e *APIError) Error() string {
@@ -59,48 +102,9 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Hint says what a user can do about the error, or "" when there is nothing
-// specific to say.
-func (e *APIError) Hint() string {
-	if e.hint != "" {
-		return e.hint
-	}
-	switch e.StatusCode {
-	case http.StatusUnauthorized:
-		return "Atlas did not accept the credentials. Check that the API key or service account exists, has not " +
-			"been deleted or expired, and belongs to the organization of this project, and that the provider reads " +
-			"the credentials you mean: the provider block when it sets any credential attribute, otherwise the " +
-			"MONGODB_ATLAS_* environment variables, never a mix."
-	case http.StatusForbidden:
-		if e.ErrorCode == ErrorCodeIPNotOnAccessList {
-			return accessListHint
-		}
-		return "The credentials need the Project Backup Manager role (or higher) on this project, and the " +
-			"caller's IP address may be missing from their API access list."
-	case http.StatusNotFound:
-		return "The project or cluster does not exist, or is not visible to the credentials in use. Check " +
-			"project_id and cluster_name, and that the API key or service account has access to the project."
-	case http.StatusTooManyRequests:
-		return "Atlas kept rate-limiting the requests. Retry later, raise max_retries, or lower " +
-			"max_concurrent_requests."
-	case http.StatusBadRequest:
-		return "Atlas rejected the request. This is likely a provider bug; please report it with the detail above."
-	}
-	if e.StatusCode >= 500 {
-		return "Atlas or a proxy in front of it failed. Retry later, or raise max_retries."
-	}
-	return ""
-}
-
 // ErrorCodeIPNotOnAccessList is Atlas's errorCode for a request from an
 // address that the credentials' API access list does not allow.
 const ErrorCodeIPNotOnAccessList = "IP_ADDRESS_NOT_ON_ACCESS_LIST"
-
-// accessListHint is the advice for ErrorCodeIPNotOnAccessList, whatever the
-// operation: no role helps until the address is allowed.
-const accessListHint = "Atlas refused the address this request came from (Atlas's detail above names it). Add it " +
-	"to the API access list of the API key or service account in use (Atlas UI: Organization Access Manager, " +
-	"Applications, the key or service account, Access List), or run Terraform from an address on the list."
 
 // TimeoutError is an attempt that got no complete answer within its time
 // limit (request_timeout).
@@ -110,13 +114,6 @@ type TimeoutError struct {
 
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("no answer within request_timeout (%v)", e.Timeout)
-}
-
-// Hint implements the same contract as APIError.Hint.
-func (e *TimeoutError) Hint() string {
-	return "Atlas, or something between Terraform and Atlas, did not answer in time. Check the network path " +
-		"(base_url, a proxy, a firewall); on a slow network, raise request_timeout. The time includes the wait " +
-		"for a free request slot (max_concurrent_requests) while other requests are slow."
 }
 
 // ChallengeError is a 401 whose WWW-Authenticate challenge is not HTTP
@@ -129,13 +126,6 @@ type ChallengeError struct {
 func (e *ChallengeError) Error() string {
 	return fmt.Sprintf("the answer was HTTP 401 with a WWW-Authenticate challenge that is not Atlas's HTTP Digest "+
 		"challenge (first %d characters: %q)", snippetLength, snippet([]byte(e.Challenge)))
-}
-
-// Hint implements the same contract as APIError.Hint.
-func (e *ChallengeError) Hint() string {
-	return "Something other than Atlas answered: a proxy between Terraform and Atlas, or another server at " +
-		"base_url, asked for credentials an Atlas API key cannot give. Check base_url and the network path " +
-		"(HTTPS_PROXY)."
 }
 
 // apiAnswer is Atlas's answer to the API request behind err, if err has
@@ -179,21 +169,6 @@ func (e *ResponseBodyError) Error() string {
 }
 
 func (e *ResponseBodyError) Unwrap() error { return e.Err }
-
-// Hint implements the same contract as APIError.Hint.
-func (e *ResponseBodyError) Hint() string {
-	return "Something between Terraform and Atlas (a proxy, a firewall or a captive portal) may be answering " +
-		"instead of Atlas; check base_url and the network path. If it persists, raise max_retries or report it."
-}
-
-// Hint returns the advice attached to err, if any error in its chain has one.
-func Hint(err error) string {
-	var h interface{ Hint() string }
-	if errors.As(err, &h) {
-		return h.Hint()
-	}
-	return ""
-}
 
 // StatusCode returns the HTTP status of the Atlas answer behind err, or 0.
 func StatusCode(err error) int {

@@ -35,20 +35,20 @@ func (c *Client) get(ctx context.Context, rawURL, mediaType string, target any) 
 		return err
 	}
 	err = c.send(ctx, rawURL, mediaType, token, target)
-	if !fresh && StatusCode(err) == http.StatusUnauthorized {
+	if apiErr, ok := errors.AsType[*APIError](err); ok && !fresh && apiErr.StatusCode == http.StatusUnauthorized && !apiErr.LacksAccess() {
 		// Atlas no longer takes the cached service account token (revoked,
 		// or expired before its time): one more try with a new one. A 401
-		// to a token fetched for this very request is the answer.
+		// to a token fetched for this very request is the answer, and so
+		// is a refusal of what the credentials may do, which a new token
+		// does not change.
 		c.debug(ctx, "Atlas refused the cached service account token; getting a new one", nil)
 		if token, _, err = c.serviceAccount.get(ctx, token); err != nil {
 			return err
 		}
 		err = c.send(ctx, rawURL, mediaType, token, target)
 	}
-	if apiErr, ok := apiAnswer(err); ok && c.accessToken != "" && apiErr.StatusCode == http.StatusUnauthorized {
-		apiErr.hint = "Atlas refused the access token (access_token, or MONGODB_ATLAS_ACCESS_TOKEN): it may " +
-			"have expired, since Atlas access tokens last one hour. Get a new one, or use a service account, whose " +
-			"tokens the provider renews itself."
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
+		apiErr.Credentials = c.credentials
 	}
 	return err
 }
@@ -127,23 +127,18 @@ func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, expor
 	}
 	var job ExportJob
 	if err := c.get(ctx, c.exportsURL(projectID, clusterName, exportID).String(), c.mediaType, &job); err != nil {
-		if apiErr, ok := apiAnswer(err); ok && apiErr.StatusCode == http.StatusNotFound {
-			apiErr.hint = "The export job, its cluster or its project does not exist, or is not visible to the " +
-				"credentials in use. Check export_id (an id from atlasexports_snapshot_exports), cluster_name and " +
-				"project_id."
-		}
-		return nil, requestFailed(err, "reading export job %s of cluster %q in project %s", exportID, clusterName, projectID)
+		return nil, requestFailed(withOperation(err, OpGetExportJob), "reading export job %s of cluster %q in project %s", exportID, clusterName, projectID)
 	}
 	return &job, nil
 }
 
 // fetchPage reads one page of the list operation.
-func (c *Client) fetchPage(ctx context.Context, projectID, clusterName string, pageNum int) (*exportJobPage, error) {
+func (c *Client) fetchPage(ctx context.Context, projectID, clusterName string, size, pageNum int) (*exportJobPage, error) {
 	u := c.exportsURL(projectID, clusterName, "")
-	u.RawQuery = fmt.Sprintf("itemsPerPage=%d&pageNum=%d", c.itemsPerPage, pageNum)
+	u.RawQuery = fmt.Sprintf("itemsPerPage=%d&pageNum=%d", size, pageNum)
 	var page exportJobPage
 	if err := c.get(ctx, u.String(), c.mediaType, &page); err != nil {
-		return nil, requestFailed(err, "reading page %d", pageNum)
+		return nil, requestFailed(withOperation(err, OpListExportJobs), "reading page %d", pageNum)
 	}
 	if page.Results == nil {
 		return nil, fmt.Errorf("reading page %d: %w", pageNum,

@@ -135,7 +135,8 @@ func withTotalCount(next http.Handler, report func(actual int) int) http.Handler
 
 // TestListExportJobs_totalCountIsAnEstimate: the client goes on while pages
 // come back full, so an under-reported (or missing) totalCount loses no job,
-// and an over-reported one ends cleanly at the short or empty page.
+// and an over-reported one ends cleanly at the empty page after the short
+// one.
 func TestListExportJobs_totalCountIsAnEstimate(t *testing.T) {
 	const jobs, perPage = 1234, 100 // 12 full pages, then 34 jobs on page 13
 	cases := map[string]struct {
@@ -151,9 +152,9 @@ func TestListExportJobs_totalCountIsAnEstimate(t *testing.T) {
 		"under-reported, 8 in flight":  {report: func(int) int { return 150 }, concurrency: 8, wantTotal: 150, wantPages: oneToN(13)},
 		"zero, 8 in flight":            {report: func(int) int { return 0 }, concurrency: 8, wantTotal: 0, wantPages: oneToN(13)},
 		"missing, 8 in flight":         {report: func(int) int { return -1 }, concurrency: 8, wantTotal: -1, wantPages: oneToN(13)},
-		"over by a page, sequential":   {report: func(n int) int { return n + 100 }, concurrency: 1, wantTotal: jobs + 100, wantPages: oneToN(13)},
+		"over by a page, sequential":   {report: func(n int) int { return n + 100 }, concurrency: 1, wantTotal: jobs + 100, wantPages: oneToN(14)},
 		"over by a page, 8 in flight":  {report: func(n int) int { return n + 100 }, concurrency: 8, wantTotal: jobs + 100, pagesUpTo: 14},
-		"over 100 times, sequential":   {report: func(n int) int { return 100 * n }, concurrency: 1, wantTotal: 100 * jobs, wantPages: oneToN(13)},
+		"over 100 times, sequential":   {report: func(n int) int { return 100 * n }, concurrency: 1, wantTotal: 100 * jobs, wantPages: oneToN(14)},
 		"over 100 times, 8 in flight":  {report: func(n int) int { return 100 * n }, concurrency: 8, wantTotal: 100 * jobs, pagesUpTo: 13 + 8},
 		"over 100 times, 4 in flight":  {report: func(n int) int { return 100 * n }, concurrency: 4, wantTotal: 100 * jobs, pagesUpTo: 13 + 4},
 		"exactly right, 8 in flight":   {report: func(n int) int { return n }, concurrency: 8, wantTotal: jobs, wantPages: oneToN(13)},
@@ -421,5 +422,78 @@ func TestListExportJobs_jobRemovedWhilePaging(t *testing.T) {
 	again := listTestCluster(t, client)
 	if got := listedIDs(again); !slices.Equal(got, slices.Delete(slices.Clone(order), 10, 11)) {
 		t.Errorf("the next read listed %d jobs, want the %d that remain", len(got), len(order)-1)
+	}
+}
+
+// cappedPages serves next as a server (or a proxy) that serves at most cap
+// jobs a page whatever itemsPerPage asks, and pages by its own size: page n
+// holds jobs (n-1)*cap to n*cap. It rewrites the query, which a digest
+// answer signs: use it with a bearer token.
+func cappedPages(next http.Handler, cap int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if n, err := strconv.Atoi(q.Get("itemsPerPage")); err == nil && n > cap {
+			q.Set("itemsPerPage", strconv.Itoa(cap))
+			r.URL.RawQuery = q.Encode()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// TestListExportJobs_serverCapsPages: a server that answers 100 jobs a page
+// when asked for 500 says so with page 1's totalCount; the client reads the
+// rest at the server's size and returns every job, not the first page.
+func TestListExportJobs_serverCapsPages(t *testing.T) {
+	for _, concurrency := range []int{1, 8} {
+		t.Run(fmt.Sprintf("%d in flight", concurrency), func(t *testing.T) {
+			generated := sandbox.GenerateJobs(testCluster, 1234, 5)
+			sbx, _ := startSandbox(t, generated)
+			srv := serve(t, cappedPages(sbx, 100))
+			client := newTestClient(t, srv.URL, withServiceAccount, withPaging(500, concurrency))
+
+			list := listTestCluster(t, client)
+
+			assertJobsOnceInOrder(t, list.Jobs, generated)
+		})
+	}
+}
+
+// TestListExportJobs_overEstimateEndsAtAnEmptyPage: Atlas paging as asked,
+// whose totalCount says more than the list holds, ends at the first empty
+// page: a short page and an estimate that disagree are settled by the ids.
+func TestListExportJobs_overEstimateEndsAtAnEmptyPage(t *testing.T) {
+	for name, jobs := range map[string]int{"short page 1": 50, "short page 3": 250} {
+		t.Run(name, func(t *testing.T) {
+			generated := sandbox.GenerateJobs(testCluster, jobs, 5)
+			sbx, _ := startSandbox(t, generated)
+			srv := serve(t, withTotalCount(sbx, func(n int) int { return n + 1000 }))
+			client := newTestClient(t, srv.URL, withPaging(100, 1))
+
+			list := listTestCluster(t, client)
+
+			assertJobsOnceInOrder(t, list.Jobs, generated)
+		})
+	}
+}
+
+// TestListExportJobs_shortPagesFailSayingWhatWasSeen: a server whose page 1
+// stays short of its own totalCount at the size it showed is not returned as
+// a list: the error says what was asked, got and counted.
+func TestListExportJobs_shortPagesFailSayingWhatWasSeen(t *testing.T) {
+	sbx, _ := startSandbox(t, sandbox.GenerateJobs(testCluster, 1234, 5))
+	halves := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		n, _ := strconv.Atoi(q.Get("itemsPerPage"))
+		q.Set("itemsPerPage", strconv.Itoa(max(n/2, 1)))
+		r.URL.RawQuery = q.Encode()
+		sbx.ServeHTTP(w, r)
+	})
+	client := newTestClient(t, serve(t, halves).URL, withServiceAccount, withPaging(500, 1))
+
+	_, err := client.ListExportJobs(t.Context(), testProject, testCluster)
+
+	want := "asked 250 jobs a page, got 125 on page 1, and its totalCount is 1234"
+	if !errors.Is(err, ErrShortPages) || !strings.Contains(fmt.Sprint(err), want) {
+		t.Errorf("got %v, want ErrShortPages saying %q", err, want)
 	}
 }

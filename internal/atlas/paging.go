@@ -42,6 +42,9 @@ var (
 	ErrPageNumIgnored = errors.New("the server answered different pageNum values with the same page")
 	// ErrListTooLong: the pages keep coming back full past maxListJobs.
 	ErrListTooLong = errors.New("the list of export jobs does not end")
+	// ErrShortPages: page 1 came back short while its totalCount said there
+	// were more jobs, again at the page size it had shown.
+	ErrShortPages = errors.New("the server answers fewer jobs a page than the list needs")
 )
 
 func validatePath(projectID, clusterName string) error {
@@ -57,10 +60,12 @@ func validatePath(projectID, clusterName string) error {
 
 // ListExportJobs reads every export job of a cluster, each once, newest
 // first. Pages are read concurrently as far as Atlas's totalCount estimate
-// reaches, then while they come back full; a short or empty page ends the
-// list. The estimate only schedules requests: the ids are the evidence. A
-// walk that sees a job twice (or jobs after the page that ended the list) is
-// discarded and the list read again. The provider page
+// reaches, then while they come back full. A short page ends the list unless
+// the estimate says there is more: then the page after it settles it, and a
+// short first page may be a server that caps its pages, whose size the list
+// is read again at. The estimate only schedules requests: the ids are the
+// evidence. A walk that sees a job twice (or jobs after the page that ended
+// the list) is discarded and the list read again. The provider page
 // (templates/index.md.tmpl, "What a list holds") says what this guarantees.
 func (c *Client) ListExportJobs(ctx context.Context, projectID, clusterName string) (*ExportJobList, error) {
 	if err := validatePath(projectID, clusterName); err != nil {
@@ -69,13 +74,23 @@ func (c *Client) ListExportJobs(ctx context.Context, projectID, clusterName stri
 	fail := func(err error) (*ExportJobList, error) {
 		return nil, fmt.Errorf("listing export jobs of cluster %q in project %s: %w", clusterName, projectID, err)
 	}
-	repeatedBefore := false
+	repeatedBefore, size, drift := false, c.itemsPerPage, ""
 	for walk := 1; walk <= maxWalks; walk++ {
-		w, err := c.walk(ctx, projectID, clusterName)
+		w, err := c.walk(ctx, projectID, clusterName, size)
 		if err != nil {
 			return fail(err)
 		}
 		switch {
+		case w.serverSize > 0 && size != c.itemsPerPage:
+			// Read once at the size the server showed, and short again.
+			return fail(fmt.Errorf("%w: asked %d jobs a page, got %d on page 1, and its totalCount is %d",
+				ErrShortPages, size, w.serverSize, w.totalCount))
+		case w.serverSize > 0:
+			// Not a walk of its own: the server told its page size.
+			c.warn(ctx, "the server answers fewer jobs a page than asked for; reading the list at its page size",
+				map[string]any{"asked": size, "got": w.serverSize, "total_count": w.totalCount})
+			size = w.serverSize
+			walk--
 		case w.repeat > 0 && repeatedBefore:
 			// Once could be jobs created exactly a page's worth at a time
 			// between two requests; twice in a row is a server (or proxy)
@@ -87,6 +102,7 @@ func (c *Client) ListExportJobs(ctx context.Context, projectID, clusterName stri
 			c.warn(ctx, "a page came back with exactly the jobs of page 1; reading the list again",
 				map[string]any{"walk": walk, "page": w.repeat})
 		case w.drift != "":
+			drift = w.drift
 			c.warn(ctx, "export jobs changed while they were being paged; reading them again",
 				map[string]any{"walk": walk, "reason": w.drift})
 		default:
@@ -94,7 +110,7 @@ func (c *Client) ListExportJobs(ctx context.Context, projectID, clusterName stri
 			return &ExportJobList{Jobs: w.jobs, TotalCount: w.totalCount, Pages: w.pages, Walks: walk}, nil
 		}
 	}
-	return fail(fmt.Errorf("%w (%d attempts); try again", ErrInconsistentList, maxWalks))
+	return fail(fmt.Errorf("%w (%d attempts, the last: %s); try again", ErrInconsistentList, maxWalks, drift))
 }
 
 type walkResult struct {
@@ -106,6 +122,12 @@ type walkResult struct {
 	// that came back with exactly page 1's jobs; empty and 0 when it is.
 	drift  string
 	repeat int
+	// serverSize is the length of a short page 1 whose totalCount says
+	// there is more: the page size of a server that caps pages, perhaps.
+	serverSize int
+	// shortPage says what the short page that ended the walk held when its
+	// estimate said there was more.
+	shortPage string
 }
 
 // fetched is a page read ahead of the walk.
@@ -118,7 +140,7 @@ type fetched struct {
 // ahead of the page being looked at as far as the largest estimate seen
 // reaches, one at a time past it. It stops at the first page that proves the
 // list is not one list, so a discarded walk costs only the pages in flight.
-func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walkResult, error) {
+func (c *Client) walk(ctx context.Context, projectID, clusterName string, size int) (*walkResult, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	// Pages still in flight when the walk ends are of no use: stop them.
@@ -132,7 +154,7 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 		done := make(chan fetched, 1)
 		fetches[n] = done
 		wg.Go(func() {
-			page, err := c.fetchPage(ctx, projectID, clusterName, n)
+			page, err := c.fetchPage(ctx, projectID, clusterName, size, n)
 			done <- fetched{page, err}
 		})
 	}
@@ -142,7 +164,7 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 		return f.page, f.err
 	}
 
-	maxPages := c.maxListJobs/c.itemsPerPage + 1
+	maxPages := c.maxListJobs/size + 1
 	w := &walkResult{totalCount: -1}
 	seen := map[string]struct{}{}
 	predicted := 1 // the last page the estimates reach
@@ -162,20 +184,35 @@ func (c *Client) walk(ctx context.Context, projectID, clusterName string) (*walk
 		if w.add(seen, n, *page.Results); w.drift != "" || w.repeat > 0 {
 			return w, nil
 		}
-		if len(*page.Results) < c.itemsPerPage {
+		if got := len(*page.Results); got < size {
+			// A short page ends the list unless the estimate says there is
+			// more: then a short page 1 may show a server's own page size,
+			// and the page after a later one settles it (an estimate that
+			// is off leaves it empty).
+			if page.TotalCount != nil && *page.TotalCount > len(w.jobs) {
+				if n == 1 && got > 0 {
+					w.serverSize = got
+					return w, nil
+				}
+				if requested == n {
+					requested++
+					request(requested)
+				}
+				w.shortPage = fmt.Sprintf(" (asked %d jobs a page, got %d, totalCount %d)", size, got, *page.TotalCount)
+			}
 			return w, w.checkPastEnd(n, requested, receive)
 		}
 		if n == maxPages {
 			return nil, fmt.Errorf("%w: page %d still came back full (%d jobs a page), and the provider reads at most "+
 				"%d jobs of one cluster; a server or proxy that answers every page with new jobs does this too",
-				ErrListTooLong, n, c.itemsPerPage, c.maxListJobs)
+				ErrListTooLong, n, size, c.maxListJobs)
 		}
 		// Each page's estimate may reach further than the first's (one that
 		// falls short stops nothing). The page after the last the estimate
 		// fills is asked for with the others, to see the end a round trip
 		// sooner.
 		if page.TotalCount != nil && *page.TotalCount > 0 {
-			predicted = max(predicted, *page.TotalCount/c.itemsPerPage+1)
+			predicted = max(predicted, *page.TotalCount/size+1)
 		}
 	}
 }
@@ -194,7 +231,7 @@ func (w *walkResult) checkPastEnd(end, requested int, receive func(int) (*export
 		}
 		w.pages++
 		if len(*page.Results) > 0 && w.drift == "" {
-			w.drift = fmt.Sprintf("page %d has jobs after the short page %d", n, end)
+			w.drift = fmt.Sprintf("page %d has jobs after the short page %d%s", n, end, w.shortPage)
 		}
 	}
 	return nil

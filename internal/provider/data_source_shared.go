@@ -2,11 +2,8 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
@@ -51,62 +48,6 @@ func (d *providerData) readContext(ctx context.Context, t timeouts.Value) (conte
 }
 
 type readTimeoutKey struct{}
-
-// addReadError turns a client error into a diagnostic: what failed, what
-// Atlas said, and what to do about it.
-// A "not found" error ties to the argument Atlas could not find.
-func (d *providerData) addReadError(ctx context.Context, diags *diag.Diagnostics, summary string, err error) {
-	detail := d.readErrorDetail(ctx, err)
-	if attribute, ok := notFoundAttribute[atlas.ErrorCode(err)]; ok {
-		diags.AddAttributeError(path.Root(attribute), summary, detail)
-		return
-	}
-	diags.AddError(summary, detail)
-}
-
-// readErrorDetail says what Atlas said about a failed read and what to do
-// about it.
-func (d *providerData) readErrorDetail(ctx context.Context, err error) string {
-	var detail strings.Builder
-	// Atlas's detail usually ends a sentence already.
-	detail.WriteString(strings.TrimSuffix(err.Error(), ".") + ".")
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
-		fmt.Fprintf(&detail, "\n\nThe read did not finish within its time limit (%v). Raise it with a "+
-			"`timeouts { read = \"...\" }` block, or check the network path to Atlas.", ctx.Value(readTimeoutKey{}))
-	case errors.Is(err, context.Canceled):
-		detail.WriteString("\n\nThe read was cancelled.")
-	case errors.Is(err, atlas.ErrInconsistentList):
-		detail.WriteString("\n\nExport jobs were being created or deleted while the list was read. Run the " +
-			"command again.")
-	case errors.Is(err, atlas.ErrPageNumIgnored):
-		detail.WriteString("\n\nCheck base_url and any proxy between Terraform and Atlas (HTTPS_PROXY): Atlas " +
-			"itself pages by pageNum. A cache that keys answers on the path alone must be bypassed or told to " +
-			"keep the query string.")
-	case errors.Is(err, atlas.ErrListTooLong):
-		detail.WriteString("\n\nCheck that base_url points at Atlas, or at a server that pages as Atlas does: " +
-			"a cluster with this many export jobs is not what Atlas keeps.")
-	default:
-		if hint := atlas.Hint(err); hint != "" {
-			detail.WriteString("\n\n" + hint)
-		}
-		// Which variable won is easy to lose track of (two spellings of each
-		// key variable, attributes over the environment): say it.
-		if atlas.StatusCode(err) == http.StatusUnauthorized && d.credentialSource != "" {
-			detail.WriteString(" In use: " + d.credentialSource + ".")
-		}
-	}
-	return detail.String()
-}
-
-// notFoundAttribute is the argument each of Atlas's "not found" errorCodes
-// points at. Only the single-job data source reads a job, so only it meets
-// EXPORT_JOB_NOT_FOUND and has an export_id.
-var notFoundAttribute = map[string]string{
-	"GROUP_NOT_FOUND":      "project_id",
-	"CLUSTER_NOT_FOUND":    "cluster_name",
-	"EXPORT_JOB_NOT_FOUND": "export_id",
-}
 
 // addBugError reports a failure only a bug in the provider can cause, such
 // as a configuration that does not match the schema.

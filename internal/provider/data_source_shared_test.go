@@ -14,19 +14,23 @@ import (
 )
 
 // A 404 whose errorCode names what Atlas could not find ties the error to
-// that argument; any other error is about the whole data source.
+// that argument, and so does a 404 of the job GET to export_id, whatever its
+// code; any other error is about the whole data source.
 func TestAddReadError_notFoundPointsAtTheArgument(t *testing.T) {
 	t.Parallel()
-	notFound := func(code string) error {
-		return fmt.Errorf("listing: %w", &atlas.APIError{StatusCode: http.StatusNotFound, ErrorCode: code, Detail: "not there"})
+	notFoundOf := func(op atlas.Operation, code string) error {
+		return fmt.Errorf("listing: %w", &atlas.APIError{StatusCode: http.StatusNotFound, ErrorCode: code, Detail: "not there", Operation: op})
 	}
+	notFound := func(code string) error { return notFoundOf(atlas.OpListExportJobs, code) }
 	for name, c := range map[string]struct {
 		err      error
 		wantPath path.Path // empty: no attribute
 	}{
 		"project":          {notFound("GROUP_NOT_FOUND"), path.Root("project_id")},
 		"cluster":          {notFound("CLUSTER_NOT_FOUND"), path.Root("cluster_name")},
-		"export job":       {notFound("EXPORT_JOB_NOT_FOUND"), path.Root("export_id")},
+		"export job":       {notFoundOf(atlas.OpGetExportJob, "RESOURCE_NOT_FOUND"), path.Root("export_id")},
+		"job, no envelope": {notFoundOf(atlas.OpGetExportJob, ""), path.Root("export_id")},
+		"job's cluster":    {notFoundOf(atlas.OpGetExportJob, "CLUSTER_NOT_FOUND"), path.Root("cluster_name")},
 		"other resource":   {notFound("RESOURCE_NOT_FOUND"), path.Empty()},
 		"not an API error": {errors.New("connection refused"), path.Empty()},
 	} {

@@ -2,9 +2,7 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -67,7 +65,7 @@ func resolveExportBucketsAttribute(filled, whenFalse string) schema.BoolAttribut
 		Optional: true,
 		MarkdownDescription: "Read the export bucket of each job (one request per distinct bucket, cached for the " +
 			"provider's lifetime) to fill in " + filled + " and `uri`. Defaults to `true`. Set `false` to make no " +
-			"bucket requests, for example when the credentials lack the `" + atlas.ExportBucketRole + "` role " +
+			"bucket requests, for example when the credentials lack the `" + exportBucketRole + "` role " +
 			"that reading buckets needs; " + whenFalse + " Buckets of every cloud (AWS, Azure, GCP) are read " +
 			"whatever the provider's `api_version`.",
 	}
@@ -204,32 +202,10 @@ func locateBuckets(ids []string, found map[string]*atlas.ExportBucket) (resolved
 	return resolved, diags
 }
 
-// addBucketReadError is a failed bucket read: for a refusal, which role
-// reads buckets and how to do without them.
+// addBucketReadError is a failed bucket read; the advice (advice.go) says
+// how to do without the buckets when the credentials may not read them.
 func (d *providerData) addBucketReadError(ctx context.Context, diags *diag.Diagnostics, err error) {
-	detail := d.readErrorDetail(ctx, err)
-	// The 403's advice (atlas.Hint, in detail) already names the role; a 401
-	// is the credentials or the access list. Either way, the jobs can still
-	// be read without their buckets. A service account token that could not
-	// be had says nothing of buckets: the bucket's GET was never sent.
-	status := atlas.StatusCode(err)
-	if _, tokenErr := errors.AsType[*atlas.TokenError](err); tokenErr {
-		status = 0
-	}
-	switch status {
-	case http.StatusForbidden:
-		if atlas.ErrorCode(err) == atlas.ErrorCodeIPNotOnAccessList {
-			break
-		}
-		detail += "\n\nGrant the role to these credentials, or set resolve_export_buckets = false on the data " +
-			"source to read the jobs without their buckets (their uri is then null)."
-	case http.StatusUnauthorized:
-		detail += "\n\nAtlas refused the credentials for GET /api/atlas/v2/groups/{groupId}/backup/exportBuckets/" +
-			"{exportBucketId}, which needs the " + atlas.ExportBucketRole + " role on the project. Fix the " +
-			"credentials or their API access list, or set resolve_export_buckets = false on the data source to read " +
-			"the jobs without their buckets (their uri is then null)."
-	}
-	diags.AddError("Unable to read export buckets", detail)
+	diags.AddError("Unable to read export buckets", d.readErrorDetail(ctx, err))
 }
 
 func str(s *string) string {

@@ -172,7 +172,8 @@ func TestExportBucket_readOncePerProcess(t *testing.T) {
 }
 
 // A 403 of a bucket read fails the read with the role that reads buckets
-// and the way to go without; so does a 401. resolve_export_buckets = false
+// and the way to go without; so does Atlas's 401 for a missing role.
+// resolve_export_buckets = false
 // reads no bucket, and the jobs come through with null buckets.
 func TestExportBucket_refused(t *testing.T) {
 	t.Parallel()
@@ -180,7 +181,12 @@ func TestExportBucket_refused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sbx, url := startSandbox(t)
-			sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: status, ErrorCode: "USER_NOT_IN_GROUP"})
+			body := `{"detail":"Forbidden.","error":403,"reason":"Forbidden"}`
+			if status == http.StatusUnauthorized {
+				body = `{"detail":"Current user is not authorized to perform this action.","error":401,` +
+					`"errorCode":"USER_UNAUTHORIZED","parameters":[],"reason":"Unauthorized"}`
+			}
+			sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: status, Body: body, ContentType: "application/json"})
 			expectError(t, providerBlock(url)+exportsBlock(sandbox.ClusterBucketKinds),
 				errorText("Unable to read export buckets", "export bucket "+sandbox.BucketGCP, "HTTP "+name,
 					"Project Read Only role", "resolve_export_buckets = false"))

@@ -421,8 +421,8 @@ func TestSnapshotExportsDataSource_projectNotFound(t *testing.T) {
 func TestSnapshotExportsDataSource_forbidden(t *testing.T) {
 	t.Parallel()
 	for name, c := range map[string]struct {
-		errorCode string
-		want      *regexp.Regexp
+		errorCode, body string
+		want            *regexp.Regexp
 	}{
 		"address not on the access list": {
 			errorCode: "IP_ADDRESS_NOT_ON_ACCESS_LIST",
@@ -430,15 +430,42 @@ func TestSnapshotExportsDataSource_forbidden(t *testing.T) {
 				"Add it to the API access list of the API key or service account in use"),
 		},
 		"another reason": {
-			errorCode: "USER_NOT_IN_GROUP",
-			want:      errorText("Unable to list snapshot export jobs", "HTTP 403", "USER_NOT_IN_GROUP", "Project Backup Manager role"),
+			body: `{"detail":"Forbidden for another reason.","error":403,"reason":"Forbidden"}`,
+			want: errorText("Unable to list snapshot export jobs", "HTTP 403", "Forbidden for another reason",
+				"needs the Project Backup Manager role"),
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sbx, url := startSandbox(t)
-			sbx.AddFault(sandbox.Fault{Status: 403, ErrorCode: c.errorCode})
+			fault := sandbox.Fault{Status: 403, ErrorCode: c.errorCode}
+			if c.body != "" {
+				fault.Body, fault.ContentType = c.body, "application/json"
+			}
+			sbx.AddFault(fault)
 			expectError(t, providerBlock(url)+exportsBlock(sandbox.ClusterSharded), c.want)
+		})
+	}
+}
+
+// A valid key that lacks a role gets 401 USER_UNAUTHORIZED from Atlas (and
+// a user outside the project NOT_IN_GROUP or USER_CANNOT_ACCESS_GROUP): the
+// error names the role the list needs as well as the credential checks.
+func TestSnapshotExportsDataSource_missingRole(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{"USER_UNAUTHORIZED", "NOT_IN_GROUP", "USER_CANNOT_ACCESS_GROUP"} {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			sbx, url := startSandbox(t)
+			sbx.AddFault(sandbox.Fault{Status: 401, ContentType: "application/json",
+				Body: `{"detail":"Current user is not authorized to perform this action.","error":401,"errorCode":"` + code +
+					`","parameters":[],"reason":"Unauthorized"}`})
+			expectError(t, providerBlock(url)+exportsBlock(sandbox.ClusterSharded),
+				errorText("Unable to list snapshot export jobs", "HTTP 401", code,
+					"Current user is not authorized to perform this action",
+					"GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/exports",
+					"needs the Project Backup Manager role", "belongs to the organization of this project",
+					"In use: an API key"))
 		})
 	}
 }
