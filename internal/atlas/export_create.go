@@ -12,11 +12,8 @@ import (
 	"time"
 )
 
-// Roles of the export job operations (x-rolesRequirements), for advice.
-const (
-	CreateExportRole = "Project Backup Export Operator"
-	ReadExportRole   = "Project Backup Manager"
-)
+// OpCreateExportJob is the operation that creates an export job.
+const OpCreateExportJob Operation = "createGroupClusterBackupExport"
 
 // ExportRequest is what an export job is created from
 // (DiskBackupExportJobRequest).
@@ -42,13 +39,6 @@ func (e *AmbiguousCreateError) Error() string {
 }
 
 func (e *AmbiguousCreateError) Unwrap() error { return e.Err }
-
-// Hint implements the same contract as APIError.Hint.
-func (e *AmbiguousCreateError) Hint() string {
-	return "Atlas may still create the job. Check the cluster's export jobs before running again: a run finds an " +
-		"export of the same snapshot to the same bucket that is Queued or InProgress and waits on it instead of " +
-		"starting another."
-}
 
 // ActiveExport is the job of the cluster that exports snapshotID to
 // bucketID and is Queued or InProgress (the newest, if several), or nil.
@@ -108,10 +98,7 @@ func (c *Client) CreateExportJob(ctx context.Context, projectID, clusterName str
 		}
 	}
 	if err != nil {
-		if apiErr, ok := apiAnswer(err); ok {
-			apiErr.hint = roleHint(apiErr, CreateExportRole, "")
-		}
-		return nil, requestFailed(err, "creating an export job of cluster %q (POST %s)", clusterName, exportsPath)
+		return nil, requestFailed(withOperation(err, OpCreateExportJob), "creating an export job of cluster %q (POST %s)", clusterName, exportsPath)
 	}
 	return &job, nil
 }
@@ -155,9 +142,7 @@ func (c *Client) post(ctx context.Context, rawURL, mediaType string, body []byte
 	for attempt := 1; ; attempt++ {
 		resp, err := c.postOnce(ctx, rawURL, mediaType, token, body)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+			// Even a POST cut short by the caller may have reached Atlas.
 			return &AmbiguousCreateError{Err: err}
 		}
 		switch {
@@ -169,7 +154,9 @@ func (c *Client) post(ctx context.Context, rawURL, mediaType string, body []byte
 		case resp.StatusCode >= 500:
 			return &AmbiguousCreateError{Err: apiErrorFromResponse(resp)}
 		case resp.StatusCode == http.StatusUnauthorized && !fresh && c.serviceAccount != nil:
-			resp.Body.Close()
+			if apiErr := c.answerError(resp, attempt); apiErr.LacksAccess() {
+				return apiErr // a new token does not change what the credentials may do
+			}
 			c.debug(ctx, "Atlas refused the cached service account token; getting a new one", nil)
 			if token, _, err = c.serviceAccount.get(ctx, token); err != nil {
 				return err
@@ -187,10 +174,15 @@ func (c *Client) post(ctx context.Context, rawURL, mediaType string, body []byte
 			}
 			continue
 		}
-		apiErr := apiErrorFromResponse(resp)
-		apiErr.Attempts = attempt
-		return apiErr
+		return c.answerError(resp, attempt)
 	}
+}
+
+// answerError is an error answer to the POST, read and closed.
+func (c *Client) answerError(resp *http.Response, attempts int) *APIError {
+	apiErr := apiErrorFromResponse(resp)
+	apiErr.Attempts, apiErr.Credentials = attempts, c.credentials
+	return apiErr
 }
 
 // postOnce sends the POST once; the caller reads and closes the answer.

@@ -63,8 +63,11 @@ type snapshotPage struct {
 	} `json:"links"`
 }
 
-// SnapshotRole is the role the snapshot reads need (x-rolesRequirements).
-const SnapshotRole = "Project Read Only"
+// The snapshot list operations.
+const (
+	OpListSnapshots        Operation = "listGroupClusterBackupSnapshots"
+	OpListShardedSnapshots Operation = "listGroupClusterBackupSnapshotShardedClusters"
+)
 
 func (c *Client) snapshotsURL(projectID, clusterName string, elems ...string) string {
 	// Snapshots have only the v2 API; the media type is the one v2 version.
@@ -109,7 +112,7 @@ func (c *Client) listReplicaSetSnapshots(ctx context.Context, projectID, cluster
 	for pageNum := 1; ; pageNum++ {
 		u := c.snapshotsURL(projectID, clusterName) + fmt.Sprintf("?itemsPerPage=%d&pageNum=%d", c.itemsPerPage, pageNum)
 		var page snapshotPage
-		if err := c.getSnapshots(ctx, u, &page, "GET .../backup/snapshots page %d", pageNum); err != nil {
+		if err := c.getSnapshots(ctx, u, &page, OpListSnapshots, "GET .../backup/snapshots page %d", pageNum); err != nil {
 			return nil, err
 		}
 		for _, s := range *page.Results {
@@ -136,7 +139,7 @@ func (c *Client) listReplicaSetSnapshots(ctx context.Context, projectID, cluster
 func (c *Client) listShardedSnapshots(ctx context.Context, projectID, clusterName string) ([]Snapshot, error) {
 	var page snapshotPage
 	if err := c.getSnapshots(ctx, c.snapshotsURL(projectID, clusterName, "shardedClusters"), &page,
-		"GET .../backup/snapshots/shardedClusters"); err != nil {
+		OpListShardedSnapshots, "GET .../backup/snapshots/shardedClusters"); err != nil {
 		return nil, err
 	}
 	for _, l := range page.Links {
@@ -148,34 +151,15 @@ func (c *Client) listShardedSnapshots(ctx context.Context, projectID, clusterNam
 	return *page.Results, nil
 }
 
-func (c *Client) getSnapshots(ctx context.Context, rawURL string, page *snapshotPage, format string, args ...any) error {
+func (c *Client) getSnapshots(ctx context.Context, rawURL string, page *snapshotPage, op Operation, format string, args ...any) error {
 	if err := c.get(ctx, rawURL, MediaTypeV2, page); err != nil {
-		if apiErr, ok := apiAnswer(err); ok {
-			apiErr.hint = roleHint(apiErr, SnapshotRole, "The project or cluster does not exist, or is not "+
-				"visible to the credentials in use. Check project_id and cluster_name.")
-		}
-		return requestFailed(err, format, args...)
+		return requestFailed(withOperation(err, op), format, args...)
 	}
 	if page.Results == nil {
 		return fmt.Errorf(format+": %w", append(args, &ResponseBodyError{StatusCode: http.StatusOK,
 			ContentType: MediaTypeV2, Err: errors.New(`the answer has no "results" array`)})...)
 	}
 	return nil
-}
-
-// roleHint is the advice of a refused or missing resource for an operation
-// that needs role: "" (the default advice) for other answers.
-func roleHint(apiErr *APIError, role, notFound string) string {
-	switch {
-	case apiErr.StatusCode == http.StatusNotFound && notFound != "":
-		return notFound
-	case apiErr.StatusCode == http.StatusForbidden && apiErr.ErrorCode != ErrorCodeIPNotOnAccessList,
-		apiErr.StatusCode == http.StatusUnauthorized && apiErr.ErrorCode != "":
-		// A 401 with an errorCode (USER_UNAUTHORIZED) is a valid key that
-		// lacks a role; without one, the credentials themselves.
-		return "The credentials need the " + role + " role (or higher) on this project for this request."
-	}
-	return ""
 }
 
 // NewestCompleted is the snapshot with the latest createdAt among those
