@@ -278,3 +278,25 @@ func TestAccExportSnapshotAction_planInvokeDoesNotExport(t *testing.T) {
 		t.Errorf("%d requests; want the invocation planned and no request:\n%s", len(sbx.Requests()), out)
 	}
 }
+
+// A POST whose answer is lost may have created the job: the action finds it
+// and waits on it; a 5xx with no job to find fails, saying that Atlas may
+// still create it, without a second POST.
+func TestAccExportSnapshotAction_ambiguousPOSTIsNotSentAgain(t *testing.T) {
+	cli := actionCLI(t)
+	config := exportAction(sandbox.ClusterReplicaSet, attr("export_bucket_id", sandbox.BucketAWS))
+
+	sbx, url := exportSandbox(t, normalExport, time.Second)
+	sbx.LoseCreateAnswers(1)
+	out := cli.run(t, providerBlock(url, attr("max_retries", "3"))+config, "apply", "-auto-approve", "-no-color", invokeThis)
+	if exportPOSTs(sbx) != 1 || sbx.ExportsCreated() != 1 || !strings.Contains(out, "finished Successful") {
+		t.Errorf("lost answer: %d POSTs, %d jobs; want the one job found and waited on:\n%s", exportPOSTs(sbx), sbx.ExportsCreated(), out)
+	}
+
+	sbx, url = exportSandbox(t, normalExport, time.Second)
+	sbx.FailCreateRequests(1, http.StatusServiceUnavailable)
+	out = cli.fail(t, providerBlock(url, attr("max_retries", "3"))+config, "apply", "-auto-approve", "-no-color", invokeThis)
+	if exportPOSTs(sbx) != 1 || !errorText("Export job outcome unknown", "HTTP 503", "Atlas may still create the job").MatchString(out) {
+		t.Errorf("503: %d POSTs; want 1 and the outcome called unknown:\n%s", exportPOSTs(sbx), out)
+	}
+}

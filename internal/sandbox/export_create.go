@@ -43,6 +43,9 @@ type exportState struct {
 	// loseAnswers makes the next POSTs create their job, then drop the
 	// connection without an answer.
 	loseAnswers int
+	// failCreates makes the next POSTs answer failStatus without creating
+	// anything.
+	failCreates, failStatus int
 }
 
 type runningExport struct {
@@ -73,6 +76,16 @@ func (s *Server) LoseCreateAnswers(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.exports.loseAnswers = n
+}
+
+// FailCreateRequests makes the next n export requests answer status (in
+// Atlas's error envelope) without creating a job, as Atlas or a proxy
+// failing may; a client cannot tell that from a failure after the job was
+// created.
+func (s *Server) FailCreateRequests(n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.exports.failCreates, s.exports.failStatus = n, status
 }
 
 // ExportsCreated counts the export jobs created by POST.
@@ -161,6 +174,17 @@ var hexID = regexp.MustCompile(`^[a-f0-9]{24}$`)
 // serveCreateExport answers POST .../backup/exports: Atlas's checks, in the
 // order a request meets them, then the job, Queued.
 func (s *Server) serveCreateExport(w http.ResponseWriter, r *http.Request, rt route) {
+	s.mu.Lock()
+	fail := s.exports.failCreates > 0
+	if fail {
+		s.exports.failCreates--
+	}
+	status := s.exports.failStatus
+	s.mu.Unlock()
+	if fail {
+		writeError(w, status, "UNEXPECTED_ERROR", "Unexpected error.")
+		return
+	}
 	var body struct {
 		SnapshotID     string  `json:"snapshotId"`
 		ExportBucketID string  `json:"exportBucketId"`
@@ -200,7 +224,13 @@ func (s *Server) serveCreateExport(w http.ResponseWriter, r *http.Request, rt ro
 			fmt.Sprintf("Export bucket %s not found.", body.ExportBucketID))
 		return
 	}
-	job, lose := s.createExport(rt, key, snap, body.ExportBucketID, body.CustomData)
+	job := s.createExport(rt, key, snap, body.ExportBucketID, body.CustomData)
+	s.mu.Lock()
+	lose := s.exports.loseAnswers > 0
+	if lose {
+		s.exports.loseAnswers--
+	}
+	s.mu.Unlock()
 	if lose {
 		panic(http.ErrAbortHandler) // the connection drops without an answer
 	}
@@ -215,11 +245,10 @@ func (s *Server) StartExport(projectID, cluster, snapshotID, bucketID string) Jo
 	snap, _ := s.snapshotLocked(projectID+"/"+cluster, snapshotID)
 	s.mu.Unlock()
 	snap.ID = snapshotID
-	job, _ := s.createExport(route{projectID: projectID, cluster: cluster}, projectID+"/"+cluster, snap, bucketID, nil)
-	return job
+	return s.createExport(route{projectID: projectID, cluster: cluster}, projectID+"/"+cluster, snap, bucketID, nil)
 }
 
-func (s *Server) createExport(rt route, key string, snap Snapshot, bucketID string, customData []Label) (Job, bool) {
+func (s *Server) createExport(rt route, key string, snap Snapshot, bucketID string, customData []Label) Job {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked().UTC()
@@ -253,9 +282,5 @@ func (s *Server) createExport(rt route, key string, snap Snapshot, bucketID stri
 	}
 	s.insertLocked(key, []Job{job})
 	s.exports.running = append(s.exports.running, runningExport{key: key, id: job.ID, createdAt: now, lifecycle: l})
-	lose := s.exports.loseAnswers > 0
-	if lose {
-		s.exports.loseAnswers--
-	}
-	return job, lose
+	return job
 }
