@@ -29,6 +29,7 @@ func main() {
 	latency := flag.Duration("latency", 0, "delay every answer by this much, to model the round trip to Atlas")
 	generate := flag.Int("generate", 0, "also seed a cluster named generated-N with N generated jobs (benchmarks; built-in data only)")
 	order := flag.String("order", "newest", "the order in which every cluster's jobs are listed: newest (as Atlas lists them), oldest or shuffled")
+	maxItemsPerPage := flag.Int("max-items-per-page", 0, "serve at most this many jobs a list page, whatever itemsPerPage asks, as a server or proxy that caps pages may (0: no cap)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("atlas-sandbox: ")
@@ -46,6 +47,12 @@ func main() {
 	srv.Latency = *latency
 	if srv.JobOrder, err = sandbox.ParseJobOrder(*order); err != nil {
 		log.Fatalf("-order: %v", err)
+	}
+	if *maxItemsPerPage < 0 {
+		log.Fatalf("-max-items-per-page %d must be 0 (no cap) or more", *maxItemsPerPage)
+	}
+	if srv.MaxItemsPerPage = *maxItemsPerPage; *maxItemsPerPage > 0 {
+		served.lines = append(served.lines, fmt.Sprintf("at most %d jobs a page, whatever itemsPerPage asks", *maxItemsPerPage))
 	}
 	listener, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -143,37 +144,78 @@ func TestGenerateWithFixtures_refused(t *testing.T) {
 	}
 }
 
-// TestFixtures_served: with the example fixtures the command says what it
-// serves, writes an env file with the fixtures' key pair, serves the jobs to
-// that key, and stops cleanly on an interrupt.
-func TestFixtures_served(t *testing.T) {
+// command is a running atlas-sandbox.
+type command struct {
+	cmd            *exec.Cmd
+	env            map[string]string // of its env file
+	stdout, stderr bytes.Buffer
+	copied         chan struct{} // closed once all of stdout is read
+}
+
+// start runs the command with an env file and returns once it listens: it
+// prints "Atlas sandbox listening on" after writing the env file, so the
+// test reads its output instead of polling for the file. The command is
+// killed when the test ends, if stop has not ended it.
+func start(t *testing.T, args ...string) *command {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	envFile := filepath.Join(t.TempDir(), "sandbox.env")
-	cmd := exec.CommandContext(ctx, sandboxBinary, "-fixtures", "../../examples/sandbox-fixtures/fixtures.json", "-env-file", envFile)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
+	c := &command{cmd: exec.CommandContext(ctx, sandboxBinary, append(args, "-env-file", envFile)...), copied: make(chan struct{})}
+	c.cmd.Stderr = &c.stderr
+	pipe, err := c.cmd.StdoutPipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}()
-
-	env := waitForEnvFile(ctx, t, envFile, exited)
-	if env["MONGODB_ATLAS_PUBLIC_API_KEY"] != "fixturepub" || env["MONGODB_ATLAS_PRIVATE_API_KEY"] == "" {
-		t.Fatalf("env file: %v", env)
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	client := &http.Client{Transport: digest.NewTransport(env["MONGODB_ATLAS_PUBLIC_API_KEY"], env["MONGODB_ATLAS_PRIVATE_API_KEY"])}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		env["MONGODB_ATLAS_BASE_URL"]+"/api/atlas/v2/groups/6a0c82ed7379b6c6f1df8400/clusters/orders-sharded/backup/exports/6a7945592c88faeba59d7000", nil)
+	t.Cleanup(func() { _ = c.cmd.Process.Kill(); <-c.copied; _ = c.cmd.Wait() })
+	lines := bufio.NewReader(pipe)
+	for {
+		line, err := lines.ReadString('\n')
+		c.stdout.WriteString(line)
+		if err != nil {
+			close(c.copied)
+			waitErr := c.cmd.Wait() // before reading stderr, which the command writes until it ends
+			t.Fatalf("atlas-sandbox ended before listening (%v, %v); stderr %s", err, waitErr, c.stderr.String())
+		}
+		if strings.HasPrefix(line, "Atlas sandbox listening on ") {
+			break
+		}
+	}
+	go func() {
+		_, _ = io.Copy(&c.stdout, lines)
+		close(c.copied)
+	}()
+	data, err := os.ReadFile(envFile)
+	if err != nil {
+		t.Fatalf("the env file, once listening: %v", err)
+	}
+	c.env = map[string]string{}
+	scanner := bufio.NewScanner(bytes.NewReader(data))
+	for scanner.Scan() {
+		name, value, _ := strings.Cut(strings.TrimPrefix(scanner.Text(), "export "), "=")
+		c.env[name] = strings.Trim(value, `"`)
+	}
+	return c
+}
+
+// stop interrupts the command and returns how it ended.
+func (c *command) stop(t *testing.T) error {
+	t.Helper()
+	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	<-c.copied
+	return c.cmd.Wait()
+}
+
+// get sends a GET of path to the command with its env file's key pair.
+func (c *command) get(t *testing.T, path string) (*http.Response, []byte) {
+	t.Helper()
+	client := &http.Client{Transport: digest.NewTransport(c.env["MONGODB_ATLAS_PUBLIC_API_KEY"], c.env["MONGODB_ATLAS_PRIVATE_API_KEY"])}
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, c.env["MONGODB_ATLAS_BASE_URL"]+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,56 +226,74 @@ func TestFixtures_served(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
+	return resp, body
+}
+
+// TestFixtures_served: with the example fixtures the command says what it
+// serves, writes an env file with the fixtures' key pair, serves the jobs to
+// that key, and stops cleanly on an interrupt.
+func TestFixtures_served(t *testing.T) {
+	c := start(t, "-fixtures", "../../examples/sandbox-fixtures/fixtures.json")
+	env := c.env
+	if env["MONGODB_ATLAS_PUBLIC_API_KEY"] != "fixturepub" || env["MONGODB_ATLAS_PRIVATE_API_KEY"] == "" {
+		t.Fatalf("env file: %v", env)
+	}
+	resp, body := c.get(t, "/api/atlas/v2/groups/6a0c82ed7379b6c6f1df8400/clusters/orders-sharded/backup/exports/6a7945592c88faeba59d7000")
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"replicaSetName":"atlas-q1w2e3-shard-1"`)) {
 		t.Errorf("GET the sharded job: %d %s", resp.StatusCode, body)
 	}
 
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
+	if err := c.stop(t); err != nil {
+		t.Errorf("after an interrupt: %v; stderr %s", err, c.stderr.String())
 	}
-	<-exited
-	if waitErr != nil {
-		t.Errorf("after an interrupt: %v; stderr %s", waitErr, stderr.String())
-	}
+	stdout := c.stdout.String()
 	for _, want := range []string{
 		"Atlas sandbox listening on " + env["MONGODB_ATLAS_BASE_URL"] + "\n",
 		"  project 6a0c82ed7379b6c6f1df8400: clusters ledger (4 jobs; latency 150ms, 429 every 4 requests (Retry-After 1)), " +
-			"ledger-reexported (4 jobs), orders-sharded (1 job); 3 export buckets (6a0c82ed7379b6c6f1df84d9 answers 403)\n",
+			"ledger-reexported (4 jobs), orders-sharded (1 job); 3 export buckets (6a0c82ed7379b6c6f1df84d9 answers 401)\n",
 		"  project 6a0c82ed7379b6c6f1df8500: clusters reporting (1 job), reporting-empty (0 jobs); 1 export bucket\n",
 		"  API key fixturepub / (as in the fixtures); service account mdb_sa_id_6a0c82ed7379b6c6f1df84aa / (as in the fixtures)\n",
 	} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
 	}
-	if strings.Contains(stdout.String(), env["MONGODB_ATLAS_PRIVATE_API_KEY"]) {
-		t.Errorf("stdout shows the fixtures' private key:\n%s", stdout.String())
+	if strings.Contains(stdout, env["MONGODB_ATLAS_PRIVATE_API_KEY"]) {
+		t.Errorf("stdout shows the fixtures' private key:\n%s", stdout)
 	}
 }
 
-// waitForEnvFile waits until the command has written its env file, and
-// reads its exports.
-func waitForEnvFile(ctx context.Context, t *testing.T, path string, exited <-chan struct{}) map[string]string {
-	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if data, err := os.ReadFile(path); err == nil {
-			env := map[string]string{}
-			scanner := bufio.NewScanner(bytes.NewReader(data))
-			for scanner.Scan() {
-				name, value, _ := strings.Cut(strings.TrimPrefix(scanner.Text(), "export "), "=")
-				env[name] = strings.Trim(value, `"`)
-			}
-			return env
+// TestMaxItemsPerPage: -max-items-per-page caps every list page at that
+// many jobs, with the whole count and links of the size served.
+func TestMaxItemsPerPage(t *testing.T) {
+	c := start(t, "-max-items-per-page", "7")
+	resp, body := c.get(t, "/api/atlas/v2/groups/"+sandbox.ProjectID+"/clusters/"+sandbox.ClusterGenerated+"/backup/exports?pageNum=2&itemsPerPage=500")
+	var page struct {
+		Links []struct {
+			Href, Rel string
 		}
-		select {
-		case <-exited:
-			t.Fatal("atlas-sandbox exited before writing its env file")
-		case <-ctx.Done():
-			t.Fatal("atlas-sandbox did not write its env file in time")
-		case <-tick.C:
-		}
+		Results    []json.RawMessage
+		TotalCount int
+	}
+	if err := json.Unmarshal(body, &page); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s: %v", resp.StatusCode, body, err)
+	}
+	if len(page.Results) != 7 || page.TotalCount != sandbox.GeneratedJobs || len(page.Links) != 3 ||
+		!strings.HasSuffix(page.Links[2].Href, "pageNum=3&itemsPerPage=7") {
+		t.Errorf("%d results of %d, links %v; want 7 of %d and a next link of 7", len(page.Results), page.TotalCount, page.Links, sandbox.GeneratedJobs)
+	}
+	if err := c.stop(t); err != nil {
+		t.Errorf("after an interrupt: %v", err)
+	}
+	if !strings.Contains(c.stdout.String(), "at most 7 jobs a page") {
+		t.Errorf("stdout does not say pages are capped:\n%s", c.stdout.String())
+	}
+}
+
+func TestMaxItemsPerPage_refused(t *testing.T) {
+	code, stdout, stderr := runToExit(t, "-max-items-per-page", "-1")
+	if code != 1 || stdout != "" || stderr != "atlas-sandbox: -max-items-per-page -1 must be 0 (no cap) or more\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
 

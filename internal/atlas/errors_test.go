@@ -41,12 +41,12 @@ func TestListExportJobs_errorEnvelope(t *testing.T) {
 		},
 		"401 wrong private key": {
 			privateKey: "00000000-0000-0000-0000-000000000000",
-			wantStatus: http.StatusUnauthorized, wantCode: "USER_UNAUTHORIZED", wantDetail: "Current user is not authorized to perform this action.",
+			wantStatus: http.StatusUnauthorized, wantCode: "", wantDetail: "You are not authorized for this resource.",
 			wantAttempts: 1,
 		},
 		"401 unknown public key": {
 			publicKey:  "nosuchky",
-			wantStatus: http.StatusUnauthorized, wantCode: "USER_UNAUTHORIZED", wantDetail: "Current user is not authorized to perform this action.",
+			wantStatus: http.StatusUnauthorized, wantCode: "", wantDetail: "You are not authorized for this resource.",
 			wantAttempts: 1,
 		},
 		"403 address not on the access list": {
@@ -143,7 +143,7 @@ func TestGetExportJob_errors(t *testing.T) {
 		wantStatus                 int
 		wantCode                   string
 	}{
-		"unknown job":           {testProject, testCluster, "0123456789abcdef01234567", http.StatusNotFound, "EXPORT_JOB_NOT_FOUND"},
+		"unknown job":           {testProject, testCluster, "0123456789abcdef01234567", http.StatusNotFound, "RESOURCE_NOT_FOUND"},
 		"unknown cluster":       {testProject, "other", generated[0].ID, http.StatusNotFound, "CLUSTER_NOT_FOUND"},
 		"unknown project":       {"0123456789abcdef01234567", testCluster, generated[0].ID, http.StatusNotFound, "GROUP_NOT_FOUND"},
 		"export ID path":        {testProject, testCluster, "../../../../../orgs", 0, ""},

@@ -159,6 +159,7 @@ func oneToN(n int) []int {
 // job: fields the sandbox leaves out are nil, customData [] is empty and not
 // nil.
 func wantJob(job sandbox.Job) ExportJob {
+	job = job.AsServed()
 	opt := func(s string) *string {
 		if s == "" {
 			return nil

@@ -144,8 +144,8 @@ func TestWaitForExportJob_missingJobFailsAtOnce(t *testing.T) {
 	_, url := exportSandbox(t, sandbox.ExportLifecycle{}, 0, nil)
 	client := newTestClient(t, url, withFastPolls(time.Hour))
 	_, err := client.WaitForExportJob(context.Background(), sandbox.ProjectID, sandbox.ClusterReplicaSet, "0123456789abcdef01234567", nil)
-	if ErrorCode(err) != "EXPORT_JOB_NOT_FOUND" {
-		t.Fatalf("err = %v, want EXPORT_JOB_NOT_FOUND", err)
+	if StatusCode(err) != http.StatusNotFound {
+		t.Fatalf("err = %v, want Atlas's 404", err)
 	}
 }
 

@@ -400,7 +400,7 @@ func TestProvider_wrongSecret(t *testing.T) {
 	}{
 		"private_key": {
 			credentials: []string{attr("public_key", sandbox.PublicKey), attr("private_key", "wrong")},
-			want: errorText("Unable to list snapshot export jobs", "HTTP 401", "USER_UNAUTHORIZED",
+			want: errorText("Unable to list snapshot export jobs", "HTTP 401", "You are not authorized for this resource",
 				"did not accept the credentials", "In use: an API key (public_key, private_key) from the provider block"),
 		},
 		"client_secret": {

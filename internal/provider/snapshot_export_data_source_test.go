@@ -43,8 +43,8 @@ func TestSnapshotExportDataSource_notFound(t *testing.T) {
 	t.Parallel()
 	_, url := startSandbox(t)
 	expectError(t, providerBlock(url)+exportBlock(sandbox.ClusterSharded, "0123456789abcdef01234567"),
-		errorText("Unable to read the snapshot export job", `export_id = "0123456789abcdef01234567"`, "HTTP 404",
-			"No export job with ID 0123456789abcdef01234567",
+		errorText("Unable to read the snapshot export job", `export_id = "0123456789abcdef01234567"`, "HTTP 404", "RESOURCE_NOT_FOUND",
+			"Cannot find resource 0123456789abcdef01234567",
 			"The export job, its cluster or its project does not exist", "Check export_id"))
 }
 

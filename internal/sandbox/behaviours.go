@@ -26,6 +26,11 @@ type Behaviours struct {
 	// actual count (the API calls it an estimate); a negative result leaves
 	// totalCount out of the page. It must be deterministic per page.
 	EstimateTotalCount func(pageNum, actual int) int
+	// MaxItemsPerPage, when positive, serves at most this many jobs a page
+	// whatever itemsPerPage asks, as a server or proxy that caps pages
+	// may: pages are cut at the size served, totalCount stays the whole
+	// count, and the links carry the size served.
+	MaxItemsPerPage int
 	// IgnorePageNum serves page 1 whatever pageNum asks for, as a caching
 	// proxy that ignores the query string would.
 	IgnorePageNum bool
@@ -124,6 +129,15 @@ func (s *Server) servedPageNum(pageNum int) int {
 		return 1
 	}
 	return pageNum
+}
+
+// servedPageSize is the page size the list operation serves when asked
+// for itemsPerPage.
+func (s *Server) servedPageSize(itemsPerPage int) int {
+	if s.MaxItemsPerPage > 0 {
+		return min(itemsPerPage, s.MaxItemsPerPage)
+	}
+	return itemsPerPage
 }
 
 // RateLimited counts the 429s MaxInFlightPerKey has answered.

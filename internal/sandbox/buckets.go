@@ -71,8 +71,7 @@ func bucketMediaType(accept string) string {
 func (s *Server) serveBucket(w http.ResponseWriter, r *http.Request, rt route) {
 	mediaType := bucketMediaType(r.Header.Get("Accept"))
 	if mediaType == "" {
-		writeError(w, http.StatusNotAcceptable, "INVALID_ACCEPT_HEADER",
-			"Invalid accept header or version date. Use application/vnd.atlas.2024-05-30+json.")
+		invalidVersion(w, r, acceptBuckets2024)
 		return
 	}
 	s.mu.Lock()
@@ -81,7 +80,7 @@ func (s *Server) serveBucket(w http.ResponseWriter, r *http.Request, rt route) {
 	_, projectKnown := s.buckets[rt.projectID]
 	s.mu.Unlock()
 	if !projectKnown && !s.projectHasClusters(rt.projectID) {
-		writeError(w, http.StatusNotFound, "GROUP_NOT_FOUND", fmt.Sprintf("No group with ID %s exists.", rt.projectID))
+		groupNotFound(w, rt.projectID)
 		return
 	}
 	// The 2023-01-01 answer's schema is AWS only, and that operation has no
@@ -89,7 +88,7 @@ func (s *Server) serveBucket(w http.ResponseWriter, r *http.Request, rt route) {
 	// view of a project holds its AWS buckets and nothing else.
 	if !found || (mediaType == acceptBuckets2023 && bucket["cloudProvider"] != "AWS") {
 		writeError(w, http.StatusNotFound, "EXPORT_BUCKET_NOT_FOUND",
-			fmt.Sprintf("No export Bucket with ID %s does not exist.", rt.bucketID))
+			fmt.Sprintf("No export Bucket with ID %s does not exist.", rt.bucketID), rt.bucketID)
 		return
 	}
 	contentType := contentTypeBuckets2024

@@ -37,8 +37,8 @@ func TestServer_exportBucket(t *testing.T) {
 		"GCP, 2023-01-01":               {BucketGCP, v2023, http.StatusNotFound, "EXPORT_BUCKET_NOT_FOUND", ""},
 		"Azure, 2023-01-01":             {BucketAzure, v2023, http.StatusNotFound, "EXPORT_BUCKET_NOT_FOUND", ""},
 		"deleted":                       {BucketDeleted, v2024, http.StatusNotFound, "EXPORT_BUCKET_NOT_FOUND", ""},
-		"application/json":              {BucketAWS, "application/json", http.StatusNotAcceptable, "INVALID_ACCEPT_HEADER", ""},
-		"another version":               {BucketAWS, "application/vnd.atlas.2025-03-12+json", http.StatusNotAcceptable, "INVALID_ACCEPT_HEADER", ""},
+		"application/json":              {BucketAWS, "application/json", http.StatusNotAcceptable, "INVALID_VERSION_DATE", ""},
+		"another version":               {BucketAWS, "application/vnd.atlas.2025-03-12+json", http.StatusNotAcceptable, "INVALID_VERSION_DATE", ""},
 		"a parameter on the media type": {BucketGCP, v2024 + ";charset=utf-8", http.StatusOK, "", contentTypeBuckets2024},
 	}
 	for name, tc := range cases {

@@ -10,7 +10,9 @@ import (
 
 // Job is an export job as the sandbox stores and serves it. Its JSON encoding
 // follows the real recordings in shared/atlas-recordings: absent optional
-// fields are left out, not sent as null.
+// fields are left out, not sent as null, except exportStatus and customData,
+// which every recorded job has: a nil ExportStatus is served as 0 of 0
+// collections and a nil CustomData as [] (job_json.go).
 type Job struct {
 	ID             string        `json:"id"`
 	SnapshotID     string        `json:"snapshotId,omitempty"`
@@ -24,13 +26,10 @@ type Job struct {
 	ExportStatus   *ExportStatus `json:"exportStatus,omitempty"`
 	StateReason    *StateReason  `json:"stateReason,omitempty"`
 
-	// Extra holds what the fields above cannot: keys they do not model, and
-	// known keys whose value they would not give back as written (a null, a
-	// field Atlas added inside exportStatus). It keeps jobs pasted from
-	// Atlas whole; its values are served as they are and win over the
-	// field of the same key, and a nil value leaves that key out
-	// (job_json.go).
-	Extra map[string]json.RawMessage `json:"-"`
+	// raw, when set, is the job's JSON as decoded (a fixtures file's job,
+	// pasted from Atlas): it is served as written, every key kept, and the
+	// fields above are what could be read from it (job_json.go).
+	raw json.RawMessage
 }
 
 // Component is one shard's export of a sharded cluster's export job.
@@ -55,6 +54,17 @@ type ExportStatus struct {
 type StateReason struct {
 	ErrorCode string `json:"errorCode"`
 	Message   string `json:"message"`
+}
+
+// SandboxStateReasonCode is the stateReason errorCode of the sandbox's
+// failed jobs. No recording holds a failed job and the contract gives no
+// example of one, so the code is made up, and named so that no one takes it
+// for Atlas's.
+const SandboxStateReasonCode = "SANDBOX_MADE_UP_FAILURE"
+
+func sandboxStateReason() *StateReason {
+	return &StateReason{ErrorCode: SandboxStateReasonCode,
+		Message: "Made up by the sandbox: Atlas's reasons for a failed export are not on record."}
 }
 
 // The seeded project, its clusters and its credentials. They are fixed, so
@@ -240,7 +250,7 @@ func ReexportedJobs() []Job {
 		case "Failed":
 			job.FinishedAt = j.created.Add(3 * time.Minute).Format(time.RFC3339)
 			job.ExportStatus = &ExportStatus{ExportedCollections: 2, TotalCollections: 12}
-			job.StateReason = &StateReason{ErrorCode: "EXPORT_FAILED", Message: "Export to the bucket failed: access denied by the bucket policy."}
+			job.StateReason = sandboxStateReason()
 		}
 		out[i] = job
 	}
@@ -290,7 +300,7 @@ func generatedJob(cluster string, created time.Time, i int, seed uint64, rng *ra
 		job.State = "Successful"
 	case r < 82:
 		job.State = "Failed"
-		job.StateReason = &StateReason{ErrorCode: "EXPORT_FAILED", Message: "Export to the bucket failed: access denied by the bucket policy."}
+		job.StateReason = sandboxStateReason()
 	case r < 90:
 		job.State = "Cancelled"
 	case r < 95:

@@ -174,6 +174,9 @@ var hexID = regexp.MustCompile(`^[a-f0-9]{24}$`)
 // serveCreateExport answers POST .../backup/exports: Atlas's checks, in the
 // order a request meets them, then the job, Queued.
 func (s *Server) serveCreateExport(w http.ResponseWriter, r *http.Request, rt route) {
+	if !checkV2Accept(w, r, rt) {
+		return
+	}
 	s.mu.Lock()
 	fail := s.exports.failCreates > 0
 	if fail {

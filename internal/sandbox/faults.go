@@ -90,7 +90,7 @@ func (s *Server) nextFault(r *http.Request, rt route) *Fault {
 			continue
 		}
 		if f.Page != 0 {
-			page, _ := intParam(r.URL.Query(), "pageNum", 1, 1, 1<<30)
+			page, _ := intParam(r.URL.Query(), "pageNum", 1, 1<<30)
 			if page != f.Page || rt.exportID != "" || rt.bucketID != "" {
 				continue
 			}
@@ -165,7 +165,7 @@ func (s *Server) serveTruncated(w http.ResponseWriter, r *http.Request, rt route
 	case rt.bucketID != "":
 		s.serveBucket(rec, r, rt)
 	case rt.exportID != "":
-		s.serveJob(rec, rt)
+		s.serveJob(rec, r, rt)
 	default:
 		s.serveList(rec, r, rt)
 	}
@@ -198,16 +198,21 @@ func proxyPage(status int) string {
 	return b.String()
 }
 
+// defaultErrorCode is the errorCode of a scripted status when the fault
+// names none: only codes on record (the recordings, the codes Atlas was seen
+// to send) or in the contract's examples. Atlas's codes for 502, 503 and 504
+// are not on record (a proxy usually answers those: set HTML), so they get
+// the contract's 500 example, as any other status does.
 func defaultErrorCode(status int) string {
 	switch status {
+	case http.StatusUnauthorized:
+		return "USER_UNAUTHORIZED"
 	case http.StatusTooManyRequests:
 		return "RATE_LIMITED"
 	case http.StatusForbidden:
 		return "IP_ADDRESS_NOT_ON_ACCESS_LIST"
-	case http.StatusServiceUnavailable:
-		return "SERVICE_UNAVAILABLE"
-	case http.StatusBadGateway, http.StatusGatewayTimeout:
-		return "GATEWAY_ERROR"
+	case http.StatusNotFound:
+		return "RESOURCE_NOT_FOUND"
 	case http.StatusBadRequest:
 		return "VALIDATION_ERROR"
 	}

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/agext/levenshtein"
 )
@@ -18,9 +21,9 @@ import (
 // This file loads a fixtures file (`atlas-sandbox -fixtures FILE`): the
 // projects, clusters, export jobs and export buckets a sandbox serves, the
 // credentials it accepts, and behaviours of Atlas to test against. Jobs and
-// buckets are Atlas's own JSON, so that a real answer's results can be pasted
-// in; every other key belongs to the format and is checked, so that a typo is
-// an error rather than a fixture silently ignored. The format is documented in
+// buckets are Atlas's own JSON, served as written; every other key belongs to
+// the format and is decoded with DisallowUnknownFields, so that a typo is an
+// error rather than a fixture silently ignored. The format is documented in
 // examples/sandbox-fixtures/README.md.
 
 // Fixtures is a checked fixtures file.
@@ -30,7 +33,7 @@ type Fixtures struct {
 	// ClientID/ClientSecret); empty accepts none of that kind.
 	APIKeys         []APIKey
 	ServiceAccounts []ServiceAccount
-	// Projects are in the file's order.
+	// Projects are sorted by id.
 	Projects []FixtureProject
 }
 
@@ -44,8 +47,8 @@ type ServiceAccount struct {
 	ClientID, ClientSecret string
 }
 
-// FixtureProject is one project: its export buckets and clusters, in the
-// file's order.
+// FixtureProject is one project: its export buckets in the file's order
+// and its clusters sorted by name.
 type FixtureProject struct {
 	ID            string
 	ExportBuckets []FixtureBucket
@@ -87,8 +90,8 @@ type ClusterBehaviour struct {
 // BucketBehaviour is how the sandbox answers GETs of an export bucket. The
 // zero value answers normally.
 type BucketBehaviour struct {
-	// Status answers every GET of the bucket with this error status (403:
-	// the key may read export jobs but not buckets), with ErrorCode.
+	// Status answers every GET of the bucket with this error status, with
+	// ErrorCode.
 	Status    int
 	ErrorCode string
 }
@@ -112,7 +115,7 @@ func (p FixtureProblem) String() string {
 	return fmt.Sprintf("%d:%d: %s: %s", p.Line, p.Column, p.Path, p.Message)
 }
 
-// FixturesError lists every problem of a fixtures file, in the file's order.
+// FixturesError lists the problems of a fixtures file, in the file's order.
 type FixturesError struct {
 	Problems []FixtureProblem
 }
@@ -128,26 +131,564 @@ func (e *FixturesError) Error() string {
 	return fmt.Sprintf("fixtures: %d problems:\n  %s", len(lines), strings.Join(lines, "\n  "))
 }
 
+// The objects of the format, as the decoder reads them. Pointers tell a
+// key left out from a zero value; json.RawMessage leaves a level to be
+// decoded on its own, so that each object's problem is found and placed.
+type (
+	fileJSON struct {
+		APIKeys         []json.RawMessage          `json:"apiKeys"`
+		ServiceAccounts []json.RawMessage          `json:"serviceAccounts"`
+		Projects        map[string]json.RawMessage `json:"projects"`
+	}
+	apiKeyJSON struct {
+		PublicKey  *string `json:"publicKey"`
+		PrivateKey *string `json:"privateKey"`
+	}
+	serviceAccountJSON struct {
+		ClientID     *string `json:"clientId"`
+		ClientSecret *string `json:"clientSecret"`
+	}
+	projectJSON struct {
+		ExportBuckets []json.RawMessage          `json:"exportBuckets"`
+		Clusters      map[string]json.RawMessage `json:"clusters"`
+	}
+	clusterJSON struct {
+		Exports   []json.RawMessage `json:"exports"`
+		Behaviour json.RawMessage   `json:"behaviour"`
+	}
+	clusterBehaviourJSON struct {
+		Latency           *string  `json:"latency"`
+		RateLimitEvery    *float64 `json:"rateLimitEvery"`
+		RetryAfterSeconds *float64 `json:"retryAfterSeconds"`
+		Status            *float64 `json:"status"`
+		ErrorCode         *string  `json:"errorCode"`
+	}
+	bucketBehaviourJSON struct {
+		Status    *float64 `json:"status"`
+		ErrorCode *string  `json:"errorCode"`
+	}
+)
+
+// The keys of each object of the format, in the order the documentation
+// lists them, for the messages about unknown keys.
+var (
+	topLevelKeys         = []string{"apiKeys", "serviceAccounts", "projects"}
+	apiKeyKeys           = []string{"publicKey", "privateKey"}
+	serviceAccountKeys   = []string{"clientId", "clientSecret"}
+	projectKeys          = []string{"exportBuckets", "clusters"}
+	clusterKeys          = []string{"exports", "behaviour"}
+	clusterBehaviourKeys = []string{"latency", "rateLimitEvery", "retryAfterSeconds", "status", "errorCode"}
+	bucketBehaviourKeys  = []string{"status", "errorCode"}
+)
+
+// bucketBehaviourKey is the one key of a bucket's entry that is not
+// Atlas's: it is taken out before the bucket is served.
+const bucketBehaviourKey = "behaviour"
+
+var (
+	objectIDPattern    = regexp.MustCompile(`^[0-9a-f]{24}$`)
+	clusterNamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*$`)
+	errorCodePattern   = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+)
+
+const (
+	maxClusterName = 64
+	objectIDRule   = "Atlas ids are 24 lowercase hexadecimal characters, such as 64b7e2f0c1d2a3b4c5d6e7f8"
+	// createdAtLayout is how Atlas writes times. The sandbox orders jobs by
+	// comparing createdAt as text, which is only right in this one layout.
+	createdAtLayout = "2006-01-02T15:04:05Z"
+)
+
+// loader reads one fixtures file: where each key and value starts (by JSON
+// path), and the problems found so far.
+type loader struct {
+	data            []byte
+	keyAt, valueAt  map[string]int
+	problems        []FixtureProblem
+	credentialOwner map[string]string // "key:" or "account:" + id -> its entry
+}
+
 // LoadFixtures reads and checks a fixtures file. Any problem fails the whole
-// file: the error is a *FixturesError listing each one with its line, column
-// and JSON path.
+// file: the error is a *FixturesError listing, with its line, column and
+// JSON path, the first problem of each object of the format, every problem
+// of the values the sandbox relies on, and every duplicate key.
 func LoadFixtures(r io.Reader) (*Fixtures, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading the fixtures: %w", err)
 	}
-	doc, err := parseJSONDoc(data)
-	if err != nil {
-		return nil, err
+	l := &loader{data: data, keyAt: map[string]int{}, valueAt: map[string]int{}, credentialOwner: map[string]string{}}
+	if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {
+		at := 0
+		if syntax, ok := errors.AsType[*json.SyntaxError](err); ok {
+			at = max(int(syntax.Offset)-1, 0)
+		}
+		return nil, &FixturesError{Problems: []FixtureProblem{l.problemAt(at, "", "invalid JSON: %v", err)}}
 	}
-	f := doc.fixtures()
-	if len(doc.problems) > 0 {
-		slices.SortStableFunc(doc.problems, func(a, b FixtureProblem) int {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := l.walk(dec, ""); err != nil {
+		return nil, fmt.Errorf("reading the fixtures: %w", err) // the document is valid JSON: not expected
+	}
+	f := l.fixtures()
+	if len(l.problems) > 0 {
+		slices.SortStableFunc(l.problems, func(a, b FixtureProblem) int {
 			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 		})
-		return nil, &FixturesError{Problems: doc.problems}
+		return nil, &FixturesError{Problems: l.problems}
 	}
 	return f, nil
+}
+
+// walk reads the document token by token to note where each key and value
+// starts, which the decoder's errors do not say, and the keys given twice,
+// which it does not see.
+func (l *loader) walk(dec *json.Decoder, path string) error {
+	l.valueAt[path] = l.skipSeparators(int(dec.InputOffset()))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]int{}
+		for dec.More() {
+			keyAt := l.skipSeparators(int(dec.InputOffset()))
+			keyTok, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := keyTok.(string)
+			keyPath := joinKey(path, key)
+			if first, dup := seen[key]; dup {
+				line, _ := l.position(first)
+				l.add(keyAt, keyPath, "duplicate key %q (first at line %d): JSON keeps only the last one, so remove or rename one", key, line)
+			}
+			seen[key], l.keyAt[keyPath] = keyAt, keyAt
+			if err := l.walk(dec, keyPath); err != nil {
+				return err
+			}
+		}
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if err := l.walk(dec, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	default:
+		return nil
+	}
+	_, err = dec.Token() // the closing delimiter
+	return err
+}
+
+// skipSeparators moves from where the decoder stopped to where the next
+// token starts: past white space, commas and colons.
+func (l *loader) skipSeparators(at int) int {
+	for at < len(l.data) && strings.IndexByte(" \t\r\n,:", l.data[at]) >= 0 {
+		at++
+	}
+	return at
+}
+
+// decode decodes the object at path into v, unknown keys refused (where and
+// known name the object and its keys in the message). The decoder reports
+// the object's first problem only. After an unknown key it has still read
+// the others, so decode returns true and they are checked; after a value of
+// the wrong type it returns false and the object is left at that.
+func (l *loader) decode(path string, raw json.RawMessage, v any, where string, known []string) bool {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		return true
+	}
+	if typeErr, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		at := joinKey(path, typeErr.Field)
+		if typeErr.Field == "" {
+			at = path
+		}
+		l.add(l.valueAt[at], at, "must be %s, not %s", kindOfType(typeErr.Type.Kind().String()), kindOfValue(typeErr.Value))
+		return false
+	}
+	if quoted, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		key, _ := strconv.Unquote(quoted)
+		keyPath := joinKey(path, key)
+		if guess := closestKey(key, known); guess != "" {
+			l.add(l.keyAt[keyPath], keyPath, "unknown key %q (did you mean %q?): %s has only %s", key, guess, where, quoteAll(known))
+		} else {
+			l.add(l.keyAt[keyPath], keyPath, "unknown key %q: %s has only %s", key, where, quoteAll(known))
+		}
+		return true
+	}
+	l.add(l.valueAt[path], path, "%v", err)
+	return false
+}
+
+// kindOfType names the JSON kind a Go kind decodes from.
+func kindOfType(goKind string) string {
+	switch goKind {
+	case "struct", "map":
+		return "an object"
+	case "slice":
+		return "an array"
+	case "string":
+		return "a string"
+	}
+	return "a number"
+}
+
+// kindOfValue names the JSON kind of an UnmarshalTypeError's Value
+// ("array", "number 2.5", ...).
+func kindOfValue(value string) string {
+	kind, _, _ := strings.Cut(value, " ")
+	switch kind {
+	case "array", "object":
+		return "an " + kind
+	case "bool":
+		return "a boolean"
+	}
+	return "a " + kind
+}
+
+// kindOfRaw names the JSON kind of a value, by its first byte.
+func kindOfRaw(raw json.RawMessage) string {
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+func (l *loader) fixtures() *Fixtures {
+	var file fileJSON
+	if !l.decode("", l.data, &file, "the fixtures file", topLevelKeys) {
+		return nil
+	}
+	f := &Fixtures{}
+	if file.APIKeys != nil {
+		f.APIKeys = []APIKey{}
+		for i, raw := range file.APIKeys {
+			path := fmt.Sprintf("apiKeys[%d]", i)
+			var k apiKeyJSON
+			if l.decode(path, raw, &k, "an entry of apiKeys", apiKeyKeys) {
+				id, secret := l.credential(path, "publicKey", k.PublicKey, "privateKey", k.PrivateKey)
+				f.APIKeys = append(f.APIKeys, APIKey{id, secret})
+			}
+		}
+	}
+	if file.ServiceAccounts != nil {
+		f.ServiceAccounts = []ServiceAccount{}
+		for i, raw := range file.ServiceAccounts {
+			path := fmt.Sprintf("serviceAccounts[%d]", i)
+			var a serviceAccountJSON
+			if l.decode(path, raw, &a, "an entry of serviceAccounts", serviceAccountKeys) {
+				id, secret := l.credential(path, "clientId", a.ClientID, "clientSecret", a.ClientSecret)
+				f.ServiceAccounts = append(f.ServiceAccounts, ServiceAccount{id, secret})
+			}
+		}
+	}
+	switch {
+	case file.Projects == nil:
+		l.add(0, "", `no "projects": a fixtures file serves at least one project, as {"projects": {"<project id>": {"clusters": {...}}}}`)
+	case len(file.Projects) == 0:
+		l.add(l.valueAt["projects"], "projects", `is empty: give at least one project, as {"<project id>": {"clusters": {...}}}`)
+	}
+	for _, id := range slices.Sorted(maps.Keys(file.Projects)) {
+		if p, ok := l.project(id, file.Projects[id]); ok {
+			f.Projects = append(f.Projects, p)
+		}
+	}
+	return f
+}
+
+// credential checks an entry of apiKeys or serviceAccounts: an identifier
+// (idKey) and a secret, neither empty, each identifier once.
+func (l *loader) credential(path, idKey string, id *string, secretKey string, secret *string) (string, string) {
+	for i, value := range []*string{id, secret} {
+		key := []string{idKey, secretKey}[i]
+		switch {
+		case value == nil:
+			l.add(l.valueAt[path], joinKey(path, key), "is missing: each entry needs it")
+		case *value == "":
+			l.add(l.valueAt[joinKey(path, key)], joinKey(path, key), "is empty")
+		}
+	}
+	if id == nil || secret == nil {
+		return "", ""
+	}
+	owner := idKey + ":" + *id
+	if first, dup := l.credentialOwner[owner]; dup && *id != "" {
+		l.add(l.valueAt[joinKey(path, idKey)], joinKey(path, idKey), "%q is also in %s: give each one once", *id, first)
+	}
+	l.credentialOwner[owner] = path
+	return *id, *secret
+}
+
+func (l *loader) project(id string, raw json.RawMessage) (FixtureProject, bool) {
+	path := joinKey("projects", id)
+	if !objectIDPattern.MatchString(id) {
+		l.add(l.keyAt[path], path, "%q is not a project id: %s", id, objectIDRule)
+	}
+	var pj projectJSON
+	if !l.decode(path, raw, &pj, "a project", projectKeys) {
+		return FixtureProject{}, false
+	}
+	p := FixtureProject{ID: id}
+	seen := map[string]string{}
+	for i, raw := range pj.ExportBuckets {
+		if b, ok := l.bucket(fmt.Sprintf("%s[%d]", joinKey(path, "exportBuckets"), i), raw, seen); ok {
+			p.ExportBuckets = append(p.ExportBuckets, b)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(pj.Clusters)) {
+		if c, ok := l.cluster(joinKey(joinKey(path, "clusters"), name), name, pj.Clusters[name]); ok {
+			p.Clusters = append(p.Clusters, c)
+		}
+	}
+	return p, true
+}
+
+// object decodes an entry of a list of Atlas's objects (jobs, buckets),
+// whose keys are Atlas's and not checked.
+func (l *loader) object(path string, raw json.RawMessage) (map[string]json.RawMessage, bool) {
+	var members map[string]json.RawMessage
+	if raw[0] != '{' || json.Unmarshal(raw, &members) != nil {
+		l.add(l.valueAt[path], path, "must be an object, not %s", kindOfRaw(raw))
+		return nil, false
+	}
+	return members, true
+}
+
+func (l *loader) bucket(path string, raw json.RawMessage, seen map[string]string) (FixtureBucket, bool) {
+	members, ok := l.object(path, raw)
+	if !ok {
+		return FixtureBucket{}, false
+	}
+	b := FixtureBucket{Bucket: ExportBucket{}}
+	if behaviour, ok := members[bucketBehaviourKey]; ok {
+		behaviourPath := joinKey(path, bucketBehaviourKey)
+		var bj bucketBehaviourJSON
+		if l.decode(behaviourPath, behaviour, &bj, "a bucket's behaviour", bucketBehaviourKeys) {
+			b.Behaviour.Status, b.Behaviour.ErrorCode = l.errorAnswer(behaviourPath, bj.Status, bj.ErrorCode)
+		}
+		delete(members, bucketBehaviourKey)
+	}
+	l.uniqueID(path, members, "_id", seen, "bucket", "give each bucket once")
+	for key, value := range members {
+		dec := json.NewDecoder(bytes.NewReader(value))
+		dec.UseNumber() // served as written
+		var v any
+		_ = dec.Decode(&v) // valid JSON: the document is
+		b.Bucket[key] = v
+	}
+	return b, true
+}
+
+func (l *loader) cluster(path, name string, raw json.RawMessage) (FixtureCluster, bool) {
+	if !clusterNamePattern.MatchString(name) || len(name) > maxClusterName {
+		l.add(l.keyAt[path], path, "%q is not a cluster name: Atlas cluster names are 1 to %d ASCII letters, digits "+
+			"and hyphens, starting with a letter or digit", name, maxClusterName)
+	}
+	var cj clusterJSON
+	if !l.decode(path, raw, &cj, "a cluster", clusterKeys) {
+		return FixtureCluster{}, false
+	}
+	c := FixtureCluster{Name: name, Jobs: []Job{}}
+	seen := map[string]string{}
+	for i, raw := range cj.Exports {
+		if job, ok := l.job(fmt.Sprintf("%s[%d]", joinKey(path, "exports"), i), raw, seen); ok {
+			c.Jobs = append(c.Jobs, job)
+		}
+	}
+	if cj.Behaviour != nil {
+		c.Behaviour = l.clusterBehaviour(joinKey(path, "behaviour"), cj.Behaviour)
+	}
+	return c, true
+}
+
+// job reads an export job: Atlas's JSON, served as written. Only the keys
+// the sandbox relies on are checked: id, exportBucketId and createdAt.
+func (l *loader) job(path string, raw json.RawMessage, seen map[string]string) (Job, bool) {
+	members, ok := l.object(path, raw)
+	if !ok {
+		return Job{}, false
+	}
+	l.uniqueID(path, members, "id", seen, "job", "job ids are unique in a cluster")
+	if _, present := members["exportBucketId"]; present {
+		l.objectID(path, members, "exportBucketId")
+	}
+	if created, present := members["createdAt"]; present {
+		createdPath := joinKey(path, "createdAt")
+		var s string
+		if json.Unmarshal(created, &s) != nil {
+			l.add(l.valueAt[createdPath], createdPath, "must be a string, not %s", kindOfRaw(created))
+		} else if t, err := time.Parse(createdAtLayout, s); err != nil || t.Format(createdAtLayout) != s {
+			// Parse alone would also take fractional seconds.
+			l.add(l.valueAt[createdPath], createdPath, "%q is not a time as Atlas writes it: UTC to the second, such as 2026-08-10T03:28:25Z", s)
+		}
+	}
+	var job Job
+	if err := json.Unmarshal(raw, &job); err != nil {
+		l.add(l.valueAt[path], path, "%v", err)
+		return Job{}, false
+	}
+	return job, true
+}
+
+// uniqueID checks that an entry of a list has an Atlas id under key, and
+// that no earlier entry has it (seen: id -> the entry that has it); what
+// names the entry and rule the fix in the message.
+func (l *loader) uniqueID(path string, members map[string]json.RawMessage, key string, seen map[string]string, what, rule string) {
+	if _, present := members[key]; !present {
+		l.add(l.valueAt[path], joinKey(path, key), "is missing: each entry needs it")
+		return
+	}
+	id, ok := l.objectID(path, members, key)
+	if !ok {
+		return
+	}
+	if first, dup := seen[id]; dup {
+		l.add(l.valueAt[joinKey(path, key)], joinKey(path, key), "%s %s is also %s: %s", what, id, first, rule)
+	}
+	seen[id] = path[strings.LastIndexByte(path, '.')+1:]
+}
+
+// objectID checks that an object's key holds an Atlas id.
+func (l *loader) objectID(path string, members map[string]json.RawMessage, key string) (string, bool) {
+	keyPath := joinKey(path, key)
+	var id string
+	if err := json.Unmarshal(members[key], &id); err != nil {
+		l.add(l.valueAt[keyPath], keyPath, "must be a string, not %s", kindOfRaw(members[key]))
+		return "", false
+	}
+	if !objectIDPattern.MatchString(id) {
+		l.add(l.valueAt[keyPath], keyPath, "%q is not an Atlas id: %s", id, objectIDRule)
+		return "", false
+	}
+	return id, true
+}
+
+func (l *loader) clusterBehaviour(path string, raw json.RawMessage) ClusterBehaviour {
+	b := ClusterBehaviour{RetryAfterSeconds: 1}
+	var bj clusterBehaviourJSON
+	if !l.decode(path, raw, &bj, "a cluster's behaviour", clusterBehaviourKeys) {
+		return b
+	}
+	if bj.Latency != nil {
+		latencyPath := joinKey(path, "latency")
+		v, err := time.ParseDuration(*bj.Latency)
+		switch {
+		case err != nil:
+			l.add(l.valueAt[latencyPath], latencyPath, `%q is not a duration: write one as Go does, such as "200ms" or "1.5s"`, *bj.Latency)
+		case v <= 0:
+			l.add(l.valueAt[latencyPath], latencyPath, "%q is not a delay: it must be more than 0", *bj.Latency)
+		}
+		b.Latency = v
+	}
+	if bj.RateLimitEvery != nil {
+		b.RateLimitEvery = l.integer(joinKey(path, "rateLimitEvery"), *bj.RateLimitEvery, 1, 1000000, "answers 429 to every N-th request")
+	}
+	if bj.RetryAfterSeconds != nil {
+		b.RetryAfterSeconds = l.integer(joinKey(path, "retryAfterSeconds"), *bj.RetryAfterSeconds, 0, 3600, "the Retry-After of the 429 answers")
+		l.requires(path, "retryAfterSeconds", bj.RateLimitEvery != nil, "rateLimitEvery")
+	}
+	b.Status, b.ErrorCode = l.errorAnswer(path, bj.Status, bj.ErrorCode)
+	if b.Status > 0 && b.RateLimitEvery > 0 {
+		l.add(l.valueAt[path], path, `has both "status" and "rateLimitEvery": status answers every request, so keep one`)
+	}
+	return b
+}
+
+// errorAnswer checks the status and errorCode of a behaviour.
+func (l *loader) errorAnswer(path string, status *float64, errorCode *string) (int, string) {
+	var code int
+	if status != nil {
+		code = l.integer(joinKey(path, "status"), *status, 400, 599, "an HTTP error status such as 403 or 503")
+	}
+	if errorCode == nil {
+		return code, ""
+	}
+	l.requires(path, "errorCode", status != nil, "status")
+	if !errorCodePattern.MatchString(*errorCode) {
+		codePath := joinKey(path, "errorCode")
+		l.add(l.valueAt[codePath], codePath, "%q is not an Atlas error code: upper case letters, digits and underscores, such as GROUP_NOT_FOUND", *errorCode)
+		return code, ""
+	}
+	return code, *errorCode
+}
+
+// requires reports key without the key it only works with.
+func (l *loader) requires(path, key string, present bool, needed string) {
+	if !present {
+		l.add(l.keyAt[joinKey(path, key)], joinKey(path, key), "works only with %q, which is not set", needed)
+	}
+}
+
+func (l *loader) integer(path string, v float64, lo, hi int, what string) int {
+	if v != float64(int(v)) || int(v) < lo || int(v) > hi {
+		l.add(l.valueAt[path], path, "%s is not a whole number from %d to %d (%s)", strconv.FormatFloat(v, 'f', -1, 64), lo, hi, what)
+		return 0
+	}
+	return int(v)
+}
+
+// closestKey is the known key a typo most likely meant ("behavior",
+// "apiKey"): within two edits, case aside, or "" when none is that close.
+func closestKey(key string, known []string) string {
+	best, bestDistance := "", 3
+	for _, k := range known {
+		if d := levenshtein.Distance(strings.ToLower(key), strings.ToLower(k), nil); d < bestDistance {
+			best, bestDistance = k, d
+		}
+	}
+	return best
+}
+
+func quoteAll(keys []string) string {
+	quoted := make([]string, len(keys))
+	for i, k := range keys {
+		quoted[i] = strconv.Quote(k)
+	}
+	return strings.Join(quoted, ", ")
+}
+
+func (l *loader) add(at int, path, format string, args ...any) {
+	l.problems = append(l.problems, l.problemAt(at, path, format, args...))
+}
+
+func (l *loader) problemAt(at int, path, format string, args ...any) FixtureProblem {
+	line, column := l.position(at)
+	return FixtureProblem{Line: line, Column: column, Path: path, Message: fmt.Sprintf(format, args...)}
+}
+
+// position is the 1-based line and column (in characters) of a byte offset.
+func (l *loader) position(at int) (line, column int) {
+	before := l.data[:min(at, len(l.data))]
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	return bytes.Count(before, []byte("\n")) + 1, utf8.RuneCount(before[lineStart:]) + 1
+}
+
+// plainKey is a key that a JSON path can show after a dot.
+var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// joinKey extends a JSON path by an object key: projects.<id>.clusters.ledger,
+// or ["a key"] for keys a dot would make ambiguous.
+func joinKey(path, key string) string {
+	if !plainKey.MatchString(key) {
+		return path + "[" + strconv.Quote(key) + "]"
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
 
 // NewFromFixtures returns a sandbox that serves the fixtures (and nothing
@@ -219,427 +760,4 @@ func (b ClusterBehaviour) String() string {
 		parts = append(parts, fmt.Sprintf("every request answers %d", b.Status))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// The keys of the format itself, in the order the documentation lists them.
-var (
-	topLevelKeys         = []string{"apiKeys", "serviceAccounts", "projects"}
-	apiKeyKeys           = []string{"publicKey", "privateKey"}
-	serviceAccountKeys   = []string{"clientId", "clientSecret"}
-	projectKeys          = []string{"exportBuckets", "clusters"}
-	clusterKeys          = []string{"exports", "behaviour"}
-	clusterBehaviourKeys = []string{"latency", "rateLimitEvery", "retryAfterSeconds", "status", "errorCode"}
-	bucketBehaviourKeys  = []string{"status", "errorCode"}
-)
-
-// bucketBehaviourKey is the one key of a bucket's entry that is not
-// Atlas's: it is taken out before the bucket is served.
-const bucketBehaviourKey = "behaviour"
-
-var (
-	objectIDPattern    = regexp.MustCompile(`^[0-9a-f]{24}$`)
-	clusterNamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*$`)
-	errorCodePattern   = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
-)
-
-const (
-	maxClusterName = 64
-	// createdAtLayout is how Atlas writes times. The sandbox orders jobs by
-	// comparing createdAt as text, which is only right in this one layout.
-	createdAtLayout = "2006-01-02T15:04:05Z"
-)
-
-func (d *jsonDoc) fixtures() *Fixtures {
-	f := &Fixtures{}
-	if !d.expect(d.root, "", jsonObject) {
-		return f
-	}
-	sawProjects := false
-	for _, m := range d.root.members {
-		path := joinKey("", m.key)
-		switch m.key {
-		case "apiKeys":
-			f.APIKeys = []APIKey{}
-			d.credentials(m.value, path, apiKeyKeys, func(id, secret string) { f.APIKeys = append(f.APIKeys, APIKey{id, secret}) })
-		case "serviceAccounts":
-			f.ServiceAccounts = []ServiceAccount{}
-			d.credentials(m.value, path, serviceAccountKeys, func(id, secret string) {
-				f.ServiceAccounts = append(f.ServiceAccounts, ServiceAccount{id, secret})
-			})
-		case "projects":
-			sawProjects = true
-			f.Projects = d.projects(m.value, path)
-		default:
-			d.unknownKey(m, path, "the fixtures file", topLevelKeys)
-		}
-	}
-	if !sawProjects {
-		d.add(d.root.start, "", `no "projects": a fixtures file serves at least one project, as {"projects": {"<project id>": {"clusters": {...}}}}`)
-	}
-	return f
-}
-
-// credentials reads apiKeys or serviceAccounts: an array of objects with
-// an identifier and a secret (keys[0] and keys[1]), each identifier once.
-func (d *jsonDoc) credentials(n *jsonNode, path string, keys []string, add func(id, secret string)) {
-	if !d.expect(n, path, jsonArray) {
-		return
-	}
-	seen := map[string]string{}
-	for i, e := range n.elements {
-		entryPath := fmt.Sprintf("%s[%d]", path, i)
-		if !d.expect(e, entryPath, jsonObject) {
-			continue
-		}
-		values := map[string]string{}
-		for _, m := range e.members {
-			memberPath := joinKey(entryPath, m.key)
-			if m.key != keys[0] && m.key != keys[1] {
-				d.unknownKey(m, memberPath, "an entry of "+path, keys)
-				continue
-			}
-			if d.expect(m.value, memberPath, jsonString) {
-				if m.value.str == "" {
-					d.add(m.value.start, memberPath, "is empty")
-				}
-				values[m.key] = m.value.str
-			}
-		}
-		for _, k := range keys {
-			if _, ok := values[k]; !ok {
-				d.add(e.start, joinKey(entryPath, k), "is missing: each entry needs it")
-			}
-		}
-		id := values[keys[0]]
-		if first, dup := seen[id]; dup && id != "" {
-			d.add(e.member(keys[0]).start, joinKey(entryPath, keys[0]), "%q is also in %s: give each one once", id, first)
-		}
-		seen[id] = lastSegment(entryPath)
-		add(id, values[keys[1]])
-	}
-}
-
-func (d *jsonDoc) projects(n *jsonNode, path string) []FixtureProject {
-	if !d.expect(n, path, jsonObject) {
-		return nil
-	}
-	if len(n.members) == 0 {
-		d.add(n.start, path, `is empty: give at least one project, as {"<project id>": {"clusters": {...}}}`)
-	}
-	var projects []FixtureProject
-	for _, m := range n.members {
-		projectPath := joinKey(path, m.key)
-		if !objectIDPattern.MatchString(m.key) {
-			d.add(m.keyStart, projectPath, "%q is not a project id: %s", m.key, objectIDRule)
-		}
-		if !d.expect(m.value, projectPath, jsonObject) {
-			continue
-		}
-		p := FixtureProject{ID: m.key}
-		for _, pm := range m.value.members {
-			memberPath := joinKey(projectPath, pm.key)
-			switch pm.key {
-			case "exportBuckets":
-				p.ExportBuckets = d.buckets(pm.value, memberPath)
-			case "clusters":
-				p.Clusters = d.clusters(pm.value, memberPath)
-			default:
-				d.unknownKey(pm, memberPath, "a project", projectKeys)
-			}
-		}
-		projects = append(projects, p)
-	}
-	return projects
-}
-
-const objectIDRule = "Atlas ids are 24 lowercase hexadecimal characters, such as 64b7e2f0c1d2a3b4c5d6e7f8"
-
-func (d *jsonDoc) buckets(n *jsonNode, path string) []FixtureBucket {
-	if !d.expect(n, path, jsonArray) {
-		return nil
-	}
-	var buckets []FixtureBucket
-	seen := map[string]string{}
-	for i, e := range n.elements {
-		entryPath := fmt.Sprintf("%s[%d]", path, i)
-		if !d.expect(e, entryPath, jsonObject) {
-			continue
-		}
-		b := FixtureBucket{Bucket: ExportBucket{}}
-		for _, m := range e.members {
-			if m.key == bucketBehaviourKey {
-				b.Behaviour = d.bucketBehaviour(m.value, joinKey(entryPath, m.key))
-				continue
-			}
-			b.Bucket[m.key] = d.value(m.value)
-		}
-		d.uniqueID(e, entryPath, "_id", seen, "bucket", "give each bucket once")
-		buckets = append(buckets, b)
-	}
-	return buckets
-}
-
-func (d *jsonDoc) clusters(n *jsonNode, path string) []FixtureCluster {
-	if !d.expect(n, path, jsonObject) {
-		return nil
-	}
-	var clusters []FixtureCluster
-	for _, m := range n.members {
-		clusterPath := joinKey(path, m.key)
-		if !clusterNamePattern.MatchString(m.key) || len(m.key) > maxClusterName {
-			d.add(m.keyStart, clusterPath, "%q is not a cluster name: Atlas cluster names are 1 to %d ASCII letters, digits "+
-				"and hyphens, starting with a letter or digit", m.key, maxClusterName)
-		}
-		if !d.expect(m.value, clusterPath, jsonObject) {
-			continue
-		}
-		c := FixtureCluster{Name: m.key, Jobs: []Job{}}
-		for _, cm := range m.value.members {
-			memberPath := joinKey(clusterPath, cm.key)
-			switch cm.key {
-			case "exports":
-				c.Jobs = d.jobs(cm.value, memberPath)
-			case "behaviour":
-				c.Behaviour = d.clusterBehaviour(cm.value, memberPath)
-			default:
-				d.unknownKey(cm, memberPath, "a cluster", clusterKeys)
-			}
-		}
-		clusters = append(clusters, c)
-	}
-	return clusters
-}
-
-// jobs reads a cluster's export jobs: Atlas's JSON, every key kept. Only the
-// keys the sandbox relies on are checked: id, exportBucketId and createdAt.
-func (d *jsonDoc) jobs(n *jsonNode, path string) []Job {
-	if !d.expect(n, path, jsonArray) {
-		return []Job{}
-	}
-	jobs := []Job{}
-	seen := map[string]string{}
-	for i, e := range n.elements {
-		entryPath := fmt.Sprintf("%s[%d]", path, i)
-		if !d.expect(e, entryPath, jsonObject) {
-			continue
-		}
-		d.uniqueID(e, entryPath, "id", seen, "job", "job ids are unique in a cluster")
-		d.objectID(e, entryPath, "exportBucketId", false)
-		if created := e.member("createdAt"); created != nil {
-			createdPath := joinKey(entryPath, "createdAt")
-			if d.expect(created, createdPath, jsonString) {
-				// Parse alone would also take fractional seconds.
-				if t, err := time.Parse(createdAtLayout, created.str); err != nil || t.Format(createdAtLayout) != created.str {
-					d.add(created.start, createdPath, "%q is not a time as Atlas writes it: UTC to the second, such as 2026-08-10T03:28:25Z", created.str)
-				}
-			}
-		}
-		var job Job
-		if err := json.Unmarshal(d.data[e.start:e.end], &job); err != nil {
-			d.add(e.start, entryPath, "%v", err)
-			continue
-		}
-		jobs = append(jobs, job)
-	}
-	return jobs
-}
-
-// uniqueID checks that an entry of a list has an Atlas id under key, and
-// that no earlier entry has it (seen: id -> the entry that has it); what
-// names the entry and rule the fix in the message.
-func (d *jsonDoc) uniqueID(e *jsonNode, entryPath, key string, seen map[string]string, what, rule string) {
-	id, ok := d.objectID(e, entryPath, key, true)
-	if !ok {
-		return
-	}
-	if first, dup := seen[id]; dup {
-		d.add(e.member(key).start, joinKey(entryPath, key), "%s %s is also %s: %s", what, id, first, rule)
-	}
-	seen[id] = lastSegment(entryPath)
-}
-
-// objectID checks that an object's key holds an Atlas id.
-func (d *jsonDoc) objectID(obj *jsonNode, path, key string, required bool) (string, bool) {
-	n := obj.member(key)
-	if n == nil {
-		if required {
-			d.add(obj.start, joinKey(path, key), "is missing: each entry needs it")
-		}
-		return "", false
-	}
-	keyPath := joinKey(path, key)
-	if !d.expect(n, keyPath, jsonString) {
-		return "", false
-	}
-	if !objectIDPattern.MatchString(n.str) {
-		d.add(n.start, keyPath, "%q is not an Atlas id: %s", n.str, objectIDRule)
-		return "", false
-	}
-	return n.str, true
-}
-
-func (d *jsonDoc) clusterBehaviour(n *jsonNode, path string) ClusterBehaviour {
-	var b ClusterBehaviour
-	if !d.expect(n, path, jsonObject) {
-		return b
-	}
-	b.RetryAfterSeconds = 1
-	for _, m := range n.members {
-		memberPath := joinKey(path, m.key)
-		switch m.key {
-		case "latency":
-			b.Latency = d.duration(m.value, memberPath)
-		case "rateLimitEvery":
-			b.RateLimitEvery = d.integer(m.value, memberPath, 1, 1000000, "answers 429 to every N-th request")
-		case "retryAfterSeconds":
-			b.RetryAfterSeconds = d.integer(m.value, memberPath, 0, 3600, "the Retry-After of the 429 answers")
-		case "status", "errorCode":
-			d.errorAnswer(m, memberPath, &b.Status, &b.ErrorCode)
-		default:
-			d.unknownKey(m, memberPath, "a cluster's behaviour", clusterBehaviourKeys)
-		}
-	}
-	d.requires(n, path, "retryAfterSeconds", "rateLimitEvery")
-	d.requires(n, path, "errorCode", "status")
-	if b.Status > 0 && b.RateLimitEvery > 0 {
-		d.add(n.start, path, `has both "status" and "rateLimitEvery": status answers every request, so keep one`)
-	}
-	return b
-}
-
-func (d *jsonDoc) bucketBehaviour(n *jsonNode, path string) BucketBehaviour {
-	var b BucketBehaviour
-	if !d.expect(n, path, jsonObject) {
-		return b
-	}
-	for _, m := range n.members {
-		memberPath := joinKey(path, m.key)
-		switch m.key {
-		case "status", "errorCode":
-			d.errorAnswer(m, memberPath, &b.Status, &b.ErrorCode)
-		default:
-			d.unknownKey(m, memberPath, "a bucket's behaviour", bucketBehaviourKeys)
-		}
-	}
-	d.requires(n, path, "errorCode", "status")
-	return b
-}
-
-// errorAnswer reads the status or errorCode of a behaviour.
-func (d *jsonDoc) errorAnswer(m jsonMember, path string, status *int, errorCode *string) {
-	if m.key == "status" {
-		*status = d.integer(m.value, path, 400, 599, "an HTTP error status such as 403 or 503")
-		return
-	}
-	if d.expect(m.value, path, jsonString) {
-		if !errorCodePattern.MatchString(m.value.str) {
-			d.add(m.value.start, path, "%q is not an Atlas error code: upper case letters, digits and underscores, such as GROUP_NOT_FOUND", m.value.str)
-			return
-		}
-		*errorCode = m.value.str
-	}
-}
-
-// requires reports key without the key it only works with.
-func (d *jsonDoc) requires(obj *jsonNode, path, key, needed string) {
-	if obj.member(needed) != nil {
-		return
-	}
-	for _, m := range obj.members {
-		if m.key == key {
-			d.add(m.keyStart, joinKey(path, key), "works only with %q, which is not set", needed)
-		}
-	}
-}
-
-func (d *jsonDoc) duration(n *jsonNode, path string) time.Duration {
-	if !d.expect(n, path, jsonString) {
-		return 0
-	}
-	v, err := time.ParseDuration(n.str)
-	switch {
-	case err != nil:
-		d.add(n.start, path, `%q is not a duration: write one as Go does, such as "200ms" or "1.5s"`, n.str)
-	case v <= 0:
-		d.add(n.start, path, "%q is not a delay: it must be more than 0", n.str)
-	}
-	return v
-}
-
-func (d *jsonDoc) integer(n *jsonNode, path string, lo, hi int, what string) int {
-	if !d.expect(n, path, jsonNumber) {
-		return 0
-	}
-	v, err := strconv.Atoi(n.num.String())
-	if err != nil || v < lo || v > hi {
-		d.add(n.start, path, "%s is not a whole number from %d to %d (%s)", n.num, lo, hi, what)
-		return 0
-	}
-	return v
-}
-
-// value decodes an Atlas value of a bucket, numbers as written.
-func (d *jsonDoc) value(n *jsonNode) any {
-	dec := json.NewDecoder(bytes.NewReader(d.data[n.start:n.end]))
-	dec.UseNumber()
-	var v any
-	_ = dec.Decode(&v) // the document is valid JSON: parseJSONDoc checked it
-	return v
-}
-
-func (d *jsonDoc) expect(n *jsonNode, path string, kind jsonKind) bool {
-	if n.kind != kind {
-		d.add(n.start, path, "must be %s, not %s", kind, n.kind)
-		return false
-	}
-	return true
-}
-
-func (d *jsonDoc) unknownKey(m jsonMember, path, where string, known []string) {
-	if guess := closestKey(m.key, known); guess != "" {
-		d.add(m.keyStart, path, "unknown key %q (did you mean %q?): %s has only %s", m.key, guess, where, quoteAll(known))
-		return
-	}
-	d.add(m.keyStart, path, "unknown key %q: %s has only %s", m.key, where, quoteAll(known))
-}
-
-// closestKey is the known key a typo most likely meant ("behavior",
-// "apiKey"): within two edits, case aside, or "" when none is that close.
-func closestKey(key string, known []string) string {
-	best, bestDistance := "", 3
-	for _, k := range known {
-		if d := levenshtein.Distance(strings.ToLower(key), strings.ToLower(k), nil); d < bestDistance {
-			best, bestDistance = k, d
-		}
-	}
-	return best
-}
-
-func (d *jsonDoc) add(at int, path, format string, args ...any) {
-	d.problems = append(d.problems, d.problemAt(at, path, format, args...))
-}
-
-// lastSegment is the end of a JSON path, such as exports[0], for messages
-// that point at a sibling.
-func lastSegment(path string) string {
-	return path[strings.LastIndexByte(path, '.')+1:]
-}
-
-func quoteAll(keys []string) string {
-	quoted := make([]string, len(keys))
-	for i, k := range keys {
-		quoted[i] = strconv.Quote(k)
-	}
-	return strings.Join(quoted, ", ")
-}
-
-// member is the value of an object's key, nil when absent.
-func (n *jsonNode) member(key string) *jsonNode {
-	var found *jsonNode
-	for _, m := range n.members {
-		if m.key == key {
-			found = m.value // the last one, as encoding/json keeps
-		}
-	}
-	return found
 }

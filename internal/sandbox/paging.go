@@ -39,19 +39,27 @@ type pageHook struct {
 }
 
 func (s *Server) serveList(w http.ResponseWriter, r *http.Request, rt route) {
-	q := r.URL.Query()
-	pageNum, ok := intParam(q, "pageNum", 1, 1, 1<<30)
-	if !ok {
-		writeError(w, http.StatusBadRequest, "INVALID_PAGE_NUMBER", fmt.Sprintf("Invalid pageNum %q: it must be an integer of at least 1.", q.Get("pageNum")))
+	if !checkV2Accept(w, r, rt) {
 		return
 	}
-	itemsPerPage, ok := intParam(q, "itemsPerPage", 100, 1, 500)
+	q := r.URL.Query()
+	// The list operation declares no 400, and Atlas's answer to a paging
+	// parameter out of range is not on record: the contract's 400 example
+	// code, with the parameter and its value. Clients check both first.
+	pageNum, ok := intParam(q, "pageNum", 1, 1<<30)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "INVALID_ITEMS_PER_PAGE",
-			fmt.Sprintf("Invalid itemsPerPage %q: it must be an integer from 1 to 500.", q.Get("itemsPerPage")))
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR",
+			fmt.Sprintf("Invalid pageNum %q: it must be an integer of at least 1.", q.Get("pageNum")), "pageNum", q.Get("pageNum"))
+		return
+	}
+	itemsPerPage, ok := intParam(q, "itemsPerPage", 100, 500)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR",
+			fmt.Sprintf("Invalid itemsPerPage %q: it must be an integer from 1 to 500.", q.Get("itemsPerPage")), "itemsPerPage", q.Get("itemsPerPage"))
 		return
 	}
 	pageNum = s.servedPageNum(pageNum)
+	itemsPerPage = s.servedPageSize(itemsPerPage)
 	key := rt.projectID + "/" + rt.cluster
 	s.mu.Lock()
 	jobs, found := s.clusters[key]
@@ -111,13 +119,15 @@ func pageLinks(r *http.Request, pageNum, itemsPerPage, total int) []link {
 	return links
 }
 
-func intParam(q url.Values, name string, def, lo, hi int) (int, bool) {
+// intParam reads a positive integer parameter: def when absent, false
+// when not an integer from 1 to hi.
+func intParam(q url.Values, name string, def, hi int) (int, bool) {
 	raw := q.Get(name)
 	if raw == "" {
 		return def, true
 	}
 	n, err := strconv.Atoi(raw)
-	if err != nil || n < lo || n > hi {
+	if err != nil || n < 1 || n > hi {
 		return 0, false
 	}
 	return n, true

@@ -34,10 +34,25 @@ func encodeUnescaped(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// writeError answers in Atlas's error envelope.
-func writeError(w http.ResponseWriter, status int, code, detail string) {
+// writeError answers in Atlas's error envelope. parameters are the values
+// the error is about, as Atlas gives them (the recorded 400 has the cluster
+// name); never null.
+func writeError(w http.ResponseWriter, status int, code, detail string, parameters ...any) {
+	if parameters == nil {
+		parameters = []any{}
+	}
 	writeJSON(w, status, contentTypeError, map[string]any{
-		"detail": detail, "error": status, "errorCode": code, "parameters": []any{}, "reason": http.StatusText(status),
+		"detail": detail, "error": status, "errorCode": code, "parameters": parameters, "reason": http.StatusText(status),
+	})
+}
+
+// writeUnauthenticated is the 401 of a request whose credentials are
+// missing or wrong. No recording holds one; issue 19 reports that Atlas's
+// has no errorCode, so this is the contract's ApiError with error, reason
+// and detail only (the detail's wording is not on record).
+func writeUnauthenticated(w http.ResponseWriter) {
+	writeJSON(w, http.StatusUnauthorized, contentTypeError, map[string]any{
+		"detail": "You are not authorized for this resource.", "error": http.StatusUnauthorized, "reason": http.StatusText(http.StatusUnauthorized),
 	})
 }
 

@@ -8,6 +8,8 @@
 package sandbox
 
 import (
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -45,7 +47,9 @@ type Request struct {
 // Server is the sandbox. The zero value is not usable; call New or NewEmpty.
 type Server struct {
 	mu                sync.Mutex
+	mux               *http.ServeMux
 	keys              map[string]string                  // public key -> private key
+	roles             map[string][]string                // claimedKey identity -> its roles
 	serviceAccounts   map[string]string                  // client id -> secret
 	tokens            map[string]issuedToken             // access token -> its owner and expiry
 	nonces            map[string]time.Time               // digest nonce -> expiry
@@ -111,8 +115,10 @@ func New() *Server {
 
 // NewEmpty returns a sandbox with no credentials and no clusters.
 func NewEmpty() *Server {
-	return &Server{
+	s := &Server{
+		mux:               http.NewServeMux(),
 		keys:              map[string]string{},
+		roles:             map[string][]string{},
 		serviceAccounts:   map[string]string{},
 		tokens:            map[string]issuedToken{},
 		nonces:            map[string]time.Time{},
@@ -125,13 +131,35 @@ func NewEmpty() *Server {
 		TokenLifetime:     time.Hour,
 		NonceLifetime:     5 * time.Minute,
 	}
+	s.routes()
+	return s
 }
 
-// AddKey accepts an API key pair.
+// The project roles of x-rolesRequirements that the sandbox's operations
+// need. Atlas's roles do not simply nest (Project Backup Manager cannot do
+// everything Project Read Only can), so a credential holds an explicit set
+// of roles, and an operation is allowed when the set holds the role it
+// needs or RoleProjectOwner, which allows everything. The roles hold in
+// every project of the sandbox.
+const (
+	RoleProjectOwner         = "Project Owner"
+	RoleProjectBackupManager = "Project Backup Manager"
+	RoleProjectReadOnly      = "Project Read Only"
+)
+
+// AddKey accepts an API key pair with full access (RoleProjectOwner).
 func (s *Server) AddKey(public, private string) {
+	s.AddKeyWithRoles(public, private, RoleProjectOwner)
+}
+
+// AddKeyWithRoles accepts an API key pair that has only the given roles:
+// an operation that needs another answers 401 USER_UNAUTHORIZED, as Atlas
+// does for a valid key that lacks the role.
+func (s *Server) AddKeyWithRoles(public, private string, roles ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keys[public] = private
+	s.roles["key:"+public] = roles
 }
 
 // RevokeKeyAfter lets a key authenticate n more requests, then answers 401
@@ -142,11 +170,27 @@ func (s *Server) RevokeKeyAfter(public string, n int) {
 	s.keyBudget[public] = n
 }
 
-// AddServiceAccount accepts a service account.
+// AddServiceAccount accepts a service account with full access
+// (RoleProjectOwner).
 func (s *Server) AddServiceAccount(clientID, secret string) {
+	s.AddServiceAccountWithRoles(clientID, secret, RoleProjectOwner)
+}
+
+// AddServiceAccountWithRoles accepts a service account that has only the
+// given roles, as AddKeyWithRoles does for a key.
+func (s *Server) AddServiceAccountWithRoles(clientID, secret string, roles ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.serviceAccounts[clientID] = secret
+	s.roles["service account:"+clientID] = roles
+}
+
+// hasRole reports whether an authenticated identity may do what needs role.
+func (s *Server) hasRole(identity, role string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	roles := s.roles[identity]
+	return slices.Contains(roles, role) || slices.Contains(roles, RoleProjectOwner)
 }
 
 // SetJobs creates (or replaces) a cluster and its jobs. The sandbox serves
@@ -195,6 +239,48 @@ func (s *Server) Requests() []Request {
 		out[i] = *r
 	}
 	return out
+}
+
+// CountRequests counts the requests of the log that match: one helper for
+// every package's tests. IsAuthenticated, IsTokenRequest, IsListPage and
+// IsBucketGET are common matches.
+func (s *Server) CountRequests(match func(Request) bool) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if match(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// IsAuthenticated matches the requests whose credentials were verified.
+func IsAuthenticated(r Request) bool { return r.Authenticated }
+
+// IsTokenRequest matches the requests to the service account token
+// endpoint.
+func IsTokenRequest(r Request) bool { return r.Path == tokenPath }
+
+// IsListPage matches the requests for a page of a cluster's export jobs
+// (any project, any version; pageNum 1 when the query has none),
+// challenges included.
+func IsListPage(cluster string, page int) func(Request) bool {
+	return func(r Request) bool {
+		if !strings.HasSuffix(strings.TrimSuffix(r.Path, "/"), "/clusters/"+cluster+"/backup/exports") {
+			return false
+		}
+		q, _ := url.ParseQuery(r.RawQuery)
+		n, ok := intParam(q, "pageNum", 1, 1<<30)
+		return ok && n == page
+	}
+}
+
+// IsBucketGET matches the requests for an export bucket, challenges
+// included.
+func IsBucketGET(bucketID string) func(Request) bool {
+	return func(r Request) bool {
+		return r.Method == http.MethodGet && strings.HasSuffix(r.Path, "/backup/exportBuckets/"+bucketID)
+	}
 }
 
 // logArrival adds a request to the log and returns its entry.

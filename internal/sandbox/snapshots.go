@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 )
 
 // This file serves a cluster's Cloud Backup snapshots (snapshots-v2.yaml):
@@ -163,8 +162,8 @@ func (s *Server) serveSnapshots(w http.ResponseWriter, r *http.Request, rt route
 	pageNum, itemsPerPage, total := 1, max(len(kept), 1), len(kept)
 	if !sharded { // the sharded list takes no paging parameters
 		var ok1, ok2 bool
-		pageNum, ok1 = intParam(r.URL.Query(), "pageNum", 1, 1, 1<<30)
-		itemsPerPage, ok2 = intParam(r.URL.Query(), "itemsPerPage", 100, 1, 500)
+		pageNum, ok1 = intParam(r.URL.Query(), "pageNum", 1, 1<<30)
+		itemsPerPage, ok2 = intParam(r.URL.Query(), "itemsPerPage", 100, 500)
 		if !ok1 || !ok2 {
 			writeError(w, http.StatusBadRequest, "INVALID_PARAMETER", "Invalid pageNum or itemsPerPage.")
 			return
@@ -179,47 +178,47 @@ func (s *Server) serveSnapshots(w http.ResponseWriter, r *http.Request, rt route
 	}{Links: pageLinks(r, pageNum, itemsPerPage, total), Results: kept, TotalCount: total})
 }
 
-// snapshotRoute is an operation this file or export_create.go serves.
-type snapshotRoute struct {
-	route
-	kind       string // "snapshots", "sharded", "snapshot", "create"
-	snapshotID string
+// RoleProjectBackupExportOperator is the role that creates export jobs
+// (x-rolesRequirements of the export POST).
+const RoleProjectBackupExportOperator = "Project Backup Export Operator"
+
+// snapshotRoutes registers the snapshot operations and the export POST
+// (export_create.go). The sharded list's literal path wins over the
+// snapshot ID pattern, as the contract's 24-hex IDs keep them apart.
+func (s *Server) snapshotRoutes() {
+	const snapshots = "/api/atlas/{version}/groups/{groupId}/clusters/{clusterName}/backup/snapshots"
+	s.handle("GET "+snapshots, RoleProjectReadOnly, s.serveSnapshotList)
+	s.handle("GET "+snapshots+"/shardedClusters", RoleProjectReadOnly, s.serveShardedSnapshotList)
+	s.handle("GET "+snapshots+"/{snapshotId}", RoleProjectReadOnly, s.serveSnapshot)
+	s.handle("POST /api/atlas/{version}/groups/{groupId}/clusters/{clusterName}/backup/exports",
+		RoleProjectBackupExportOperator, s.serveCreateExport)
 }
 
-// parseSnapshotRoute matches the snapshot GETs (v2 only) and the export
-// POST (v2 and v1.0).
-func parseSnapshotRoute(method, urlPath string) (snapshotRoute, bool) {
-	parts := strings.Split(strings.Trim(urlPath, "/"), "/")
-	if len(parts) < 9 || parts[0] != "api" || parts[1] != "atlas" || parts[3] != "groups" || parts[5] != "clusters" || parts[7] != "backup" {
-		return snapshotRoute{}, false
+// snapshotVersion answers a snapshot request that is not v2 with a 404
+// (snapshots have no v1.0 operations in the contract here) or without the
+// v2 media type with a 406, and reports whether it did.
+func snapshotVersion(w http.ResponseWriter, r *http.Request, rt route) bool {
+	if rt.version != "v2" {
+		notFoundResource(w, r)
+		return false
 	}
-	rt := snapshotRoute{route: route{version: parts[2], projectID: parts[4], cluster: parts[6]}}
-	switch {
-	case method == http.MethodPost && len(parts) == 9 && parts[8] == "exports" && (parts[2] == "v2" || parts[2] == "v1.0"):
-		rt.kind = "create"
-	case method != http.MethodGet || parts[2] != "v2" || parts[8] != "snapshots" || len(parts) > 10:
-		return snapshotRoute{}, false
-	case len(parts) == 9:
-		rt.kind = "snapshots"
-	case parts[9] == "shardedClusters":
-		rt.kind = "sharded"
-	default:
-		rt.kind, rt.snapshotID = "snapshot", parts[9]
-	}
-	return rt, true
+	return checkV2Accept(w, r, rt)
 }
 
-// serveSnapshotRoute answers an operation parseSnapshotRoute matched.
-func (s *Server) serveSnapshotRoute(w http.ResponseWriter, r *http.Request, rt snapshotRoute) {
-	if rt.version == "v2" && !acceptsV2(r.Header.Get("Accept")) {
-		writeError(w, http.StatusNotAcceptable, "INVALID_ACCEPT_HEADER",
-			"Invalid accept header or version date. Use application/vnd.atlas.2023-01-01+json.")
-		return
+func (s *Server) serveSnapshotList(w http.ResponseWriter, r *http.Request, rt route) {
+	if snapshotVersion(w, r, rt) {
+		s.serveSnapshots(w, r, rt, false, "")
 	}
-	switch rt.kind {
-	case "create":
-		s.serveCreateExport(w, r, rt.route)
-	default:
-		s.serveSnapshots(w, r, rt.route, rt.kind == "sharded", rt.snapshotID)
+}
+
+func (s *Server) serveShardedSnapshotList(w http.ResponseWriter, r *http.Request, rt route) {
+	if snapshotVersion(w, r, rt) {
+		s.serveSnapshots(w, r, rt, true, "")
+	}
+}
+
+func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, rt route) {
+	if snapshotVersion(w, r, rt) {
+		s.serveSnapshots(w, r, rt, false, r.PathValue("snapshotId"))
 	}
 }
