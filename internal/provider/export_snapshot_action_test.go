@@ -300,3 +300,32 @@ func TestAccExportSnapshotAction_ambiguousPOSTIsNotSentAgain(t *testing.T) {
 		t.Errorf("503: %d POSTs; want 1 and the outcome called unknown:\n%s", exportPOSTs(sbx), out)
 	}
 }
+
+// A key without the role an operation needs gets Atlas's 401
+// USER_UNAUTHORIZED; the error names the request and the role.
+func TestAccExportSnapshotAction_missingRoleNamesIt(t *testing.T) {
+	cli := actionCLI(t)
+	for name, tc := range map[string]struct {
+		roles []string
+		want  []string
+	}{
+		"no export operator": {[]string{sandbox.RoleProjectReadOnly, sandbox.RoleProjectBackupManager},
+			[]string{"Unable to create the export job", "USER_UNAUTHORIZED", "(POST /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/exports)",
+				"needs the Project Backup Export Operator role"}},
+		"no backup manager": {[]string{sandbox.RoleProjectReadOnly, sandbox.RoleProjectBackupExportOperator},
+			[]string{"Unable to list the cluster's export jobs", "USER_UNAUTHORIZED", "needs the Project Backup Manager role"}},
+		"no read only": {[]string{sandbox.RoleProjectBackupManager, sandbox.RoleProjectBackupExportOperator},
+			[]string{"Unable to list the cluster's snapshots", "USER_UNAUTHORIZED", "/backup/snapshots", "needs the Project Read Only role"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sbx, url := exportSandbox(t, normalExport, time.Second)
+			sbx.AddKeyWithRoles("limitedk", "0b7c2d8e-1f3a-4c5b-9d6e-7f8091a2b3c4", tc.roles...)
+			out := cli.fail(t, providerConfig(attr("base_url", url), attr("public_key", "limitedk"),
+				attr("private_key", "0b7c2d8e-1f3a-4c5b-9d6e-7f8091a2b3c4"))+
+				exportAction(sandbox.ClusterReplicaSet, attr("export_bucket_id", sandbox.BucketAWS)), "apply", "-auto-approve", "-no-color", invokeThis)
+			if !errorText(tc.want...).MatchString(out) || sbx.ExportsCreated() != 0 {
+				t.Errorf("%d exports created; want none and an error saying %q:\n%s", sbx.ExportsCreated(), tc.want, out)
+			}
+		})
+	}
+}
