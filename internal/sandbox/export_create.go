@@ -37,9 +37,11 @@ type ExportLifecycle struct {
 type exportState struct {
 	snapshots map[string][]Snapshot // projectID/cluster -> snapshots, in serving order
 	lifecycle ExportLifecycle
-	now       func() time.Time
-	running   []runningExport
-	created   int
+	// clusterLifecycles (by projectID/cluster) win over lifecycle.
+	clusterLifecycles map[string]ExportLifecycle
+	now               func() time.Time
+	running           []runningExport
+	created           int
 	// loseAnswers makes the next POSTs create their job, then drop the
 	// connection without an answer.
 	loseAnswers int
@@ -59,6 +61,17 @@ func (s *Server) SetExportLifecycle(l ExportLifecycle) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.exports.lifecycle = l
+}
+
+// SetClusterExportLifecycle sets how the jobs created from now on for one
+// cluster run, whatever SetExportLifecycle says.
+func (s *Server) SetClusterExportLifecycle(projectID, cluster string, l ExportLifecycle) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exports.clusterLifecycles == nil {
+		s.exports.clusterLifecycles = map[string]ExportLifecycle{}
+	}
+	s.exports.clusterLifecycles[projectID+"/"+cluster] = l
 }
 
 // SetClock makes the created jobs' times and states follow now (default
@@ -256,7 +269,10 @@ func (s *Server) createExport(rt route, key string, snap Snapshot, bucketID stri
 	defer s.mu.Unlock()
 	now := s.nowLocked().UTC()
 	s.exports.created++
-	l := s.exports.lifecycle
+	l, ok := s.exports.clusterLifecycles[key]
+	if !ok {
+		l = s.exports.lifecycle
+	}
 	if l.Queued == 0 && l.InProgress == 0 {
 		l.Queued, l.InProgress = 2*time.Second, 5*time.Second
 	}
