@@ -60,7 +60,8 @@ func TestFixtures_snapshotsAndExportLifecycle(t *testing.T) {
 	}
 	job := do(http.MethodPost, base+"/exports", `{"snapshotId":"6a7943462c88faeba59ccf5f","exportBucketId":"6a0c82ed7379b6c6f1df84d7"}`)
 	clock.Advance(3 * time.Second)
-	job = do(http.MethodGet, base+"/exports/"+job["id"].(string), "")
+	id, _ := job["id"].(string)
+	job = do(http.MethodGet, base+"/exports/"+id, "")
 	reason, _ := job["stateReason"].(map[string]any)
 	if job["state"] != "Failed" || reason["errorCode"] != "EXPORT_FAILED" {
 		t.Errorf("job = %v, want Failed with the file's stateReason", job)
