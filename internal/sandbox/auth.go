@@ -81,15 +81,21 @@ func (s *Server) newNonce() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	for n, exp := range s.nonces {
-		if now.After(exp) {
+	for n, issued := range s.nonces {
+		if now.After(issued.expiry) {
 			delete(s.nonces, n)
-			delete(s.nonceCounts, n)
-			delete(s.highestNonceCount, n)
 		}
 	}
-	s.nonces[nonce] = now.Add(s.NonceLifetime)
+	s.nonces[nonce] = &issuedNonce{expiry: now.Add(s.NonceLifetime), counts: map[string]bool{}}
 	return nonce
+}
+
+// issuedNonce is a digest nonce the sandbox issued: its expiry, the nonce counts
+// answers have used, and the highest of them.
+type issuedNonce struct {
+	expiry  time.Time
+	counts  map[string]bool
+	highest uint64
 }
 
 // verifyDigest checks an RFC 7616 MD5 qop=auth answer against a nonce this
@@ -99,8 +105,8 @@ func (s *Server) verifyDigest(r *http.Request, header string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	private, knownKey := s.keys[p["username"]]
-	expiry, knownNonce := s.nonces[p["nonce"]]
-	if !knownKey || !knownNonce || time.Now().After(expiry) || p["realm"] != Realm || p["qop"] != "auth" ||
+	issued, knownNonce := s.nonces[p["nonce"]]
+	if !knownKey || !knownNonce || time.Now().After(issued.expiry) || p["realm"] != Realm || p["qop"] != "auth" ||
 		p["uri"] != r.URL.RequestURI() || (p["algorithm"] != "" && p["algorithm"] != "MD5") {
 		return "", false
 	}
@@ -112,26 +118,19 @@ func (s *Server) verifyDigest(r *http.Request, header string) (string, bool) {
 	}
 	// A nonce count may serve once per nonce (replay protection, RFC 7616
 	// 3.3); with SingleUseNonces the nonce itself serves once.
-	used := s.nonceCounts[p["nonce"]]
-	if used == nil {
-		used = map[string]bool{}
-		s.nonceCounts[p["nonce"]] = used
-	}
-	if used[p["nc"]] {
+	if issued.counts[p["nc"]] {
 		return "", false
 	}
 	if s.StrictNonceCounts {
 		nc, err := strconv.ParseUint(p["nc"], 16, 32)
-		if err != nil || nc <= s.highestNonceCount[p["nonce"]] {
+		if err != nil || nc <= issued.highest {
 			return "", false
 		}
-		s.highestNonceCount[p["nonce"]] = nc
+		issued.highest = nc
 	}
-	used[p["nc"]] = true
+	issued.counts[p["nc"]] = true
 	if s.SingleUseNonces {
 		delete(s.nonces, p["nonce"])
-		delete(s.nonceCounts, p["nonce"])
-		delete(s.highestNonceCount, p["nonce"])
 	}
 	return p["username"], true
 }

@@ -22,7 +22,7 @@ type Job struct {
 	FinishedAt     string        `json:"finishedAt,omitempty"`
 	Prefix         string        `json:"prefix,omitempty"`
 	Components     []Component   `json:"components,omitempty"`
-	CustomData     *[]Label      `json:"customData,omitempty"` // a pointer, so that [] and absent both exist
+	CustomData     *[]Label      `json:"customData,omitempty"` // nil: served as []
 	ExportStatus   *ExportStatus `json:"exportStatus,omitempty"`
 	StateReason    *StateReason  `json:"stateReason,omitempty"`
 
@@ -130,7 +130,6 @@ func DocsShardedJobs() []Job {
 				{ExportID: "60675896c37241327a557132", ReplicaSetName: "atlas-wnvwfd-shard-1"},
 			},
 			CreatedAt:      "2021-04-02T17:47:02Z",
-			CustomData:     &[]Label{},
 			ExportBucketID: bucketID,
 			ID:             "60675896c37241327a55712f",
 			Prefix:         docsPrefix(ClusterSharded, "2021-04-02T1742/1617385622"),
@@ -143,7 +142,6 @@ func DocsShardedJobs() []Job {
 				{ExportID: "606758180d97065aabbe5b88", ReplicaSetName: "atlas-xxxxxx-shard-1"},
 			},
 			CreatedAt:      "2021-04-02T17:44:56Z",
-			CustomData:     &[]Label{},
 			ExportBucketID: bucketID,
 			ID:             "606758180d97065aabbe5b85",
 			Prefix:         docsPrefix(ClusterSharded, "2021-04-02T1742/1617385496"),
@@ -183,7 +181,6 @@ func BucketKindsJobs() []Job {
 			CreatedAt:      k.created.Format(time.RFC3339),
 			FinishedAt:     k.created.Add(12 * time.Minute).Format(time.RFC3339),
 			Prefix:         prefix,
-			CustomData:     &[]Label{},
 			ExportStatus:   &ExportStatus{ExportedCollections: 4, TotalCollections: 4},
 		})
 	}
@@ -239,7 +236,6 @@ func ReexportedJobs() []Job {
 			State:          j.state,
 			CreatedAt:      j.created.Format(time.RFC3339),
 			Prefix:         prefix,
-			CustomData:     &[]Label{},
 			ExportStatus:   &ExportStatus{ExportedCollections: 12, TotalCollections: 12},
 		}
 		switch j.state {

@@ -314,7 +314,7 @@ func (l *loader) decode(path string, raw json.RawMessage, v any, where string, k
 		if typeErr.Field == "" {
 			at = path
 		}
-		l.add(l.valueAt[at], at, "must be %s, not %s", kindOfType(typeErr.Type.Kind().String()), kindOfValue(typeErr.Value))
+		l.add(l.valueAt[at], at, "must be %s, not %s", kindName(typeErr.Type.Kind().String()), kindName(typeErr.Value))
 		return false
 	}
 	if quoted, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
@@ -331,48 +331,28 @@ func (l *loader) decode(path string, raw json.RawMessage, v any, where string, k
 	return false
 }
 
-// kindOfType names the JSON kind a Go kind decodes from.
-func kindOfType(goKind string) string {
-	switch goKind {
-	case "struct", "map":
-		return "an object"
-	case "slice":
-		return "an array"
-	case "string":
-		return "a string"
-	}
-	return "a number"
-}
-
-// kindOfValue names the JSON kind of an UnmarshalTypeError's Value
-// ("array", "number 2.5", ...).
-func kindOfValue(value string) string {
-	kind, _, _ := strings.Cut(value, " ")
+// kindName names a JSON kind for messages, from a Go kind, an
+// UnmarshalTypeError's Value ("array", "number 2.5") or a value's first
+// byte.
+func kindName(kind string) string {
+	kind, _, _ = strings.Cut(kind, " ")
 	switch kind {
-	case "array", "object":
-		return "an " + kind
-	case "bool":
-		return "a boolean"
-	}
-	return "a " + kind
-}
-
-// kindOfRaw names the JSON kind of a value, by its first byte.
-func kindOfRaw(raw json.RawMessage) string {
-	switch raw[0] {
-	case '{':
+	case "struct", "map", "object", "{":
 		return "an object"
-	case '[':
+	case "slice", "array", "[":
 		return "an array"
-	case '"':
+	case "string", `"`:
 		return "a string"
-	case 't', 'f':
+	case "bool", "t", "f":
 		return "a boolean"
-	case 'n':
+	case "n":
 		return "null"
 	}
 	return "a number"
 }
+
+// kindOfRaw names the JSON kind of a value.
+func kindOfRaw(raw json.RawMessage) string { return kindName(string(raw[:1])) }
 
 func (l *loader) fixtures() *Fixtures {
 	var file fileJSON

@@ -1,10 +1,13 @@
 // Package sandbox is a small Atlas-compatible server for the export job
-// endpoints and the export bucket GET: HTTP Digest with a real challenge and verification, OAuth 2.0
-// client credentials, the v2 and v1.0 list and get operations with Atlas's
-// paging and error envelope, and scripted faults (rate limiting, proxy
-// errors, hangs, truncated bodies, jobs created while a client pages, keys
-// that stop working). Unit tests, acceptance tests, benchmarks and `make demo`
-// all use this one double of Atlas.
+// endpoints and the export bucket GET: HTTP Digest with a real challenge and
+// verification, OAuth 2.0 client credentials, the roles each operation needs,
+// the v2 and v1.0 list and get operations with Atlas's paging and error
+// envelope, and scripted faults (rate limiting, proxy errors, hangs, truncated
+// bodies, capped pages, jobs created while a client pages, keys that stop
+// working). Its answers follow the recordings in shared/atlas-recordings and
+// the contract in shared/atlas-openapi, not what a client hopes to read.
+// Unit tests, acceptance tests, benchmarks and `make demo` all use this one
+// double of Atlas.
 package sandbox
 
 import (
@@ -46,23 +49,21 @@ type Request struct {
 
 // Server is the sandbox. The zero value is not usable; call New or NewEmpty.
 type Server struct {
-	mu                sync.Mutex
-	mux               *http.ServeMux
-	keys              map[string]string                  // public key -> private key
-	roles             map[string][]string                // claimedKey identity -> its roles
-	serviceAccounts   map[string]string                  // client id -> secret
-	tokens            map[string]issuedToken             // access token -> its owner and expiry
-	nonces            map[string]time.Time               // digest nonce -> expiry
-	nonceCounts       map[string]map[string]bool         // digest nonce -> nonce counts used
-	highestNonceCount map[string]uint64                  // digest nonce -> highest count accepted
-	clusters          map[string][]Job                   // projectID/cluster -> jobs, newest first
-	buckets           map[string]map[string]ExportBucket // projectID -> bucket id -> bucket
-	faults            []*Fault
-	afterPage         []*pageHook
-	keyBudget         map[string]int // public key -> authenticated requests left
-	requests          []*Request     // in the order they arrived
-	inFlight          int
-	maxInFlight       int
+	mu              sync.Mutex
+	mux             *http.ServeMux
+	keys            map[string]string                  // public key -> private key
+	roles           map[string][]string                // claimedKey identity -> its roles
+	serviceAccounts map[string]string                  // client id -> secret
+	tokens          map[string]issuedToken             // access token -> its owner and expiry
+	nonces          map[string]*issuedNonce            // digest nonces issued
+	clusters        map[string][]Job                   // projectID/cluster -> jobs, newest first
+	buckets         map[string]map[string]ExportBucket // projectID -> bucket id -> bucket
+	faults          []*Fault
+	afterPage       []*pageHook
+	keyBudget       map[string]int // public key -> authenticated requests left
+	requests        []*Request     // in the order they arrived
+	inFlight        int
+	maxInFlight     int
 	// behaviours.go
 	keyInFlight    map[string]int // claimed key -> requests in flight
 	maxKeyInFlight int            // most requests of one key in flight
@@ -116,20 +117,18 @@ func New() *Server {
 // NewEmpty returns a sandbox with no credentials and no clusters.
 func NewEmpty() *Server {
 	s := &Server{
-		mux:               http.NewServeMux(),
-		keys:              map[string]string{},
-		roles:             map[string][]string{},
-		serviceAccounts:   map[string]string{},
-		tokens:            map[string]issuedToken{},
-		nonces:            map[string]time.Time{},
-		nonceCounts:       map[string]map[string]bool{},
-		highestNonceCount: map[string]uint64{},
-		clusters:          map[string][]Job{},
-		buckets:           map[string]map[string]ExportBucket{},
-		keyBudget:         map[string]int{},
-		keyInFlight:       map[string]int{},
-		TokenLifetime:     time.Hour,
-		NonceLifetime:     5 * time.Minute,
+		mux:             http.NewServeMux(),
+		keys:            map[string]string{},
+		roles:           map[string][]string{},
+		serviceAccounts: map[string]string{},
+		tokens:          map[string]issuedToken{},
+		nonces:          map[string]*issuedNonce{},
+		clusters:        map[string][]Job{},
+		buckets:         map[string]map[string]ExportBucket{},
+		keyBudget:       map[string]int{},
+		keyInFlight:     map[string]int{},
+		TokenLifetime:   time.Hour,
+		NonceLifetime:   5 * time.Minute,
 	}
 	s.routes()
 	return s
@@ -142,9 +141,11 @@ func NewEmpty() *Server {
 // needs or RoleProjectOwner, which allows everything. The roles hold in
 // every project of the sandbox.
 const (
-	RoleProjectOwner         = "Project Owner"
-	RoleProjectBackupManager = "Project Backup Manager"
-	RoleProjectReadOnly      = "Project Read Only"
+	RoleProjectOwner                = "Project Owner"
+	RoleProjectBackupManager        = "Project Backup Manager"
+	RoleProjectReadOnly             = "Project Read Only"
+	RoleProjectBackupExportOperator = "Project Backup Export Operator" // the export POST
+	RoleProjectBackupCreator        = "Project Backup Creator"         // the snapshot POST
 )
 
 // AddKey accepts an API key pair with full access (RoleProjectOwner).

@@ -290,3 +290,13 @@ func TestServer_countRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestServer_tokenEndpointOtherMethod: another method than POST on the token
+// endpoint is a plain 405 naming POST, without an error code made up for it.
+func TestServer_tokenEndpointOtherMethod(t *testing.T) {
+	_, srv := startSeeded(t)
+	resp, body := get(t, http.DefaultClient, srv.URL+tokenPath)
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != http.MethodPost || strings.Contains(string(body), "errorCode") {
+		t.Errorf("%d, Allow %q: %s; want 405, Allow POST and no errorCode", resp.StatusCode, resp.Header.Get("Allow"), body)
+	}
+}
