@@ -178,10 +178,6 @@ func (s *Server) serveSnapshots(w http.ResponseWriter, r *http.Request, rt route
 	}{Links: pageLinks(r, pageNum, itemsPerPage, total), Results: kept, TotalCount: total})
 }
 
-// RoleProjectBackupExportOperator is the role that creates export jobs
-// (x-rolesRequirements of the export POST).
-const RoleProjectBackupExportOperator = "Project Backup Export Operator"
-
 // snapshotRoutes registers the snapshot operations and the export POST
 // (export_create.go). The sharded list's literal path wins over the
 // snapshot ID pattern, as the contract's 24-hex IDs keep them apart.
