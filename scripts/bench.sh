@@ -7,8 +7,11 @@
 # performance goals are stated in. Every ratio compares runs of one
 # invocation, side by side; nothing here asserts a wall-clock limit.
 #
-# Issue 14's goals are stated against the provider before issues 13 to 15
-# (commit 2457513, BENCH_BASELINE). The script builds that provider from the
+# The before columns are main before issue 19 (commit e6c7a5e,
+# BENCH_BASELINE), so that one run shows that issue's changes side by side
+# with what came before (issue 14's goals were stated against 2457513, the
+# provider before issues 13 to 15: BENCH_BASELINE=2457513 measures against
+# it again, without order_by). The script builds that provider from the
 # repository's history and measures it in the same run, beside the current
 # one: the bytes of the state terraform apply writes for 10,000 jobs, the
 # full-list plans and the bucket plans, interleaved run by run. Without the
@@ -16,7 +19,7 @@
 #
 # Knobs (environment): BENCH_COUNT (repetitions of each Go benchmark, default
 # 3), E2E_RUNS (measured plans per latency, default 3), E2E_LATENCIES (default
-# "0s 50ms"), BENCH_BASELINE (default 2457513). About 7 minutes on a 2-core
+# "0s 50ms"), BENCH_BASELINE (default e6c7a5e). About 7 minutes on a 2-core
 # machine with the defaults.
 #
 # The machine may be shared: the load average before and after every step
@@ -76,10 +79,10 @@ gobench conversion ./internal/provider '^BenchmarkResultsToState$' 2x "$count"
 # The provider's whole ReadDataSource call, in process.
 gobench read-data-source ./internal/provider '^BenchmarkReadDataSource$' 3x "$count"
 
-# ---- the baseline: the provider before issues 13 to 15 ---------------------
-# Issue 14's goals compare the state and the plans with those of the provider
-# as it was when the issue was filed: the last main before issues 13 to 15,
-# BENCH_BASELINE (default 2457513). It is built here from the repository's
+# ---- the baseline: main before issue 19 ------------------------------------
+# The state and the plans are compared with those of the provider of
+# BENCH_BASELINE (default e6c7a5e, main before issue 19). It is built here
+# from the repository's
 # history (git archive into build/bench/baseline-src, removed once built), so
 # that its state and its plans are measured in this run, beside the current
 # provider's and against the same sandbox. Without that history (a shallow
@@ -87,7 +90,7 @@ gobench read-data-source ./internal/provider '^BenchmarkReadDataSource$' 3x "$co
 
 e2e="$out/e2e"
 mkdir -p "$e2e/bin" "$e2e/config"
-baseline=${BENCH_BASELINE:-2457513}
+baseline=${BENCH_BASELINE:-e6c7a5e}
 baseline_built=false
 if git -C "$root" rev-parse -q --verify "$baseline^{commit}" >/dev/null 2>&1; then
   baseline=$(git -C "$root" rev-parse --short "$baseline^{commit}")
@@ -174,10 +177,16 @@ output "latest_prefix" {
   value = try(data.atlasexports_snapshot_exports.bench.results[0].prefix, null)
 }
 HCL
-# The baseline's configuration is the same without order_by, which it does
-# not have.
+# The baseline's configuration is the same, without order_by when it does
+# not have it (before issue 15).
 mkdir -p "$e2e/config-baseline"
-sed -e '/^variable "order_by" {/,/^}/d' -e '/order_by *= var.order_by/d' "$e2e/config/main.tf" >"$e2e/config-baseline/main.tf"
+baseline_has_order_by=false
+if git -C "$root" grep -q order_by "$baseline" -- internal/provider 2>/dev/null; then baseline_has_order_by=true; fi
+if $baseline_has_order_by; then
+  cp "$e2e/config/main.tf" "$e2e/config-baseline/main.tf"
+else
+  sed -e '/^variable "order_by" {/,/^}/d' -e '/order_by *= var.order_by/d' "$e2e/config/main.tf" >"$e2e/config-baseline/main.tf"
+fi
 
 # bench_sandbox LATENCY: the sandbox with a 10,000-job cluster, answering
 # after LATENCY, its credentials in the environment.
@@ -322,7 +331,7 @@ for run in $(seq 1 "$e2e_runs"); do
     line+=" full_resolved_ms=$(plan "$which" "$e2e/resolved-$which-$run.log")"
     line+=" buckets_after_list_ms=$(buckets_after_list_ms "$e2e/resolved-$which-$run.log")"
     line+=" full_unresolved_ms=$(plan "$which" "$e2e/unresolved-$which-$run.log" -var resolve_export_buckets=false)"
-    if [ "$which" = current ]; then
+    if [ "$which" = current ] || $baseline_has_order_by; then
       line+=" full_by_snapshot_ms=$(plan "$which" "$e2e/by-snapshot-$which-$run.log" -var order_by=snapshot_created_at)"
     fi
     echo "$line" | tee -a "$e2e/buckets.txt"
@@ -403,7 +412,7 @@ before() {
 
 {
   echo
-  echo "Ratios (medians; raw output in build/bench/), commit $commit, baseline (before issues 13 to 15) $( $baseline_built && echo "$baseline" || echo "skipped"):"
+  echo "Ratios (medians; raw output in build/bench/), commit $commit, baseline $( $baseline_built && echo "$baseline" || echo "skipped"):"
   echo "  load average at the start: $(grep ' start:' "$out/load.txt" | sed 's/.*load average //'), at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) (every step: build/bench/load.txt)"
   printf '  10,000 jobs at 50 ms, sequential 100-per-page walk / default settings: %sx (goal >= 10: %s)\n' \
     "$speedup" "$(verdict "$speedup" ">=" 10)"

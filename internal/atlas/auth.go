@@ -5,12 +5,14 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/sync/singleflight"
 )
 
 // tokenRenewalMargin renews a token this long before it expires, so that a
@@ -28,24 +30,22 @@ const tokenPath = "/api/oauth/token" //nolint:gosec // G101: a path, not a crede
 type serviceAccount struct {
 	config *clientcredentials.Config
 	http   *http.Client
-	// slot lets one caller at a time look at the cache and, when it must,
-	// fetch: readers that need a token at the same moment wait (each under
-	// its own context) for the first one's, rather than each asking Atlas,
-	// which allows 50 token requests a minute per client and IP address.
-	slot  chan struct{}
-	token *oauth2.Token // guarded by slot
-	// failures counts the fetches that failed within their own bounds (not
-	// because their caller gave up), and lastFailure is the newest one's
-	// error: a caller that waited for the slot while a fetch failed gets
-	// that failure instead of asking again, so that n reads waiting for a
-	// token that cannot be had wait for one fetch's attempts, not n.
-	failures    atomic.Uint64
-	lastFailure error // guarded by slot
+	now    func() time.Time
+	// One fetch at a time: readers that need a token at the same moment
+	// share the first one's (Atlas allows 50 token requests a minute per
+	// client and IP address), and its failure, so that n reads waiting for
+	// a token that cannot be had wait for one fetch's attempts, not n.
+	flight   singleflight.Group
+	fetching atomic.Bool
+	mu       sync.Mutex
+	token    *oauth2.Token // guarded by mu
 	// waiting, when set, is told when a caller waits for another's fetch.
 	waiting func(ctx context.Context)
 }
 
-func newServiceAccount(base *url.URL, clientID, clientSecret string, retry *retryablehttp.Client, waiting func(context.Context)) *serviceAccount {
+func newServiceAccount(base *url.URL, clientID, clientSecret string, retry *retryablehttp.Client, now func() time.Time,
+	waiting func(context.Context),
+) *serviceAccount {
 	return &serviceAccount{
 		config: &clientcredentials.Config{
 			ClientID:     clientID,
@@ -54,36 +54,56 @@ func newServiceAccount(base *url.URL, clientID, clientSecret string, retry *retr
 			AuthStyle:    oauth2.AuthStyleInHeader,
 		},
 		http:    &http.Client{Transport: tokenTransport{retry: retry}},
-		slot:    make(chan struct{}, 1),
+		now:     now,
 		waiting: waiting,
 	}
 }
+
+// abandonedFetch is a fetch that failed because its own caller gave up,
+// which says nothing of the token: the callers that shared it ask again.
+type abandonedFetch struct{ err error }
+
+func (e *abandonedFetch) Error() string { return e.err.Error() }
+func (e *abandonedFetch) Unwrap() error { return e.err }
 
 // get returns an access token that is not about to expire, other than
 // refused (a token Atlas has just refused, "" for none); fresh is true when
 // it was fetched for this call rather than taken from the cache.
 func (s *serviceAccount) get(ctx context.Context, refused string) (token string, fresh bool, err error) {
-	failuresBefore := s.failures.Load()
-	select {
-	case s.slot <- struct{}{}:
-	default:
-		if s.waiting != nil {
+	for {
+		s.mu.Lock()
+		t := s.token
+		s.mu.Unlock()
+		if t != nil && t.AccessToken != refused && (t.Expiry.IsZero() || s.now().Add(tokenRenewalMargin).Before(t.Expiry)) {
+			return t.AccessToken, false, nil
+		}
+		// Marked before the flight starts, so that a caller that comes
+		// while it is in flight says it waits.
+		if s.fetching.Swap(true) && s.waiting != nil {
 			s.waiting(ctx)
 		}
+		ch := s.flight.DoChan(tokenPath, func() (any, error) { return s.fetch(ctx) })
 		select {
-		case s.slot <- struct{}{}:
 		case <-ctx.Done():
 			return "", false, &TokenError{Err: ctx.Err()}
+		case r := <-ch:
+			if abandoned, ok := errors.AsType[*abandonedFetch](r.Err); ok {
+				if ctx.Err() == nil {
+					continue // another caller's fetch, which it gave up
+				}
+				return "", false, &TokenError{Err: abandoned.err}
+			}
+			if r.Err != nil {
+				return "", false, &TokenError{Err: r.Err}
+			}
+			return r.Val.(string), true, nil //nolint:forcetypeassert // fetch returns a string
 		}
 	}
-	defer func() { <-s.slot }()
-	if t := s.token; t != nil && t.AccessToken != refused &&
-		(t.Expiry.IsZero() || time.Now().Add(tokenRenewalMargin).Before(t.Expiry)) {
-		return t.AccessToken, false, nil
-	}
-	if s.failures.Load() != failuresBefore {
-		return "", false, s.lastFailure
-	}
+}
+
+// fetch gets a new token under ctx, its caller's, and caches it.
+func (s *serviceAccount) fetch(ctx context.Context) (string, error) {
+	defer s.fetching.Store(false)
 	t, err := s.config.Token(context.WithValue(ctx, oauth2.HTTPClient, s.http))
 	if err != nil {
 		// The request error repeats the token URL; TokenError names it.
@@ -91,15 +111,15 @@ func (s *serviceAccount) get(ctx context.Context, refused string) (token string,
 		if errors.As(err, &urlErr) {
 			err = urlErr.Err
 		}
-		tokenErr := &TokenError{Err: err}
-		if ctx.Err() == nil {
-			s.lastFailure = tokenErr
-			s.failures.Add(1)
+		if ctx.Err() != nil {
+			return "", &abandonedFetch{err: err}
 		}
-		return "", false, tokenErr
+		return "", err
 	}
+	s.mu.Lock()
 	s.token = t
-	return t.AccessToken, true, nil
+	s.mu.Unlock()
+	return t.AccessToken, nil
 }
 
 // tokenTransport sends the token request with the client's retry policy

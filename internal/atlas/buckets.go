@@ -54,21 +54,18 @@ func (c *Client) exportBucketURL(projectID, bucketID string) string {
 	return c.baseURL.JoinPath("api", "atlas", APIVersionV2, "groups", projectID, "backup", "exportBuckets", bucketID).String()
 }
 
-// bucketRead is one read of an export bucket, which the client keeps for its
-// lifetime (Client.buckets): in flight until done is closed, then its
-// answer. A bucket's fields do not change once it exports, and jobs by the
-// thousand share a few buckets: reads of one bucket at the same moment (the
-// data sources of one plan) share one request, and later reads take its
-// answer. Failures that may pass (timeouts, 5xx, 401, 403) are not kept: the
-// reads waiting for one get it, later reads ask again.
-type bucketRead struct {
-	done   chan struct{}
+// A client keeps each export bucket Atlas has, and each that Atlas says is
+// gone, for its lifetime (Client.buckets): a bucket's fields do not change
+// once it exports, and jobs by the thousand share a few buckets. Reads of
+// one bucket at the same moment (the data sources of one plan) share one
+// request (Client.bucketFlight), made under the first reader's context
+// alone: another reader giving up never ends it. Failures that may pass
+// (timeouts, 5xx, 401, 403) are not kept: the readers that shared one get
+// it, later reads ask again; a read abandoned by its own reader is asked
+// again by the others.
+type bucketAnswer struct {
 	bucket *ExportBucket
-	err    error // wraps ErrExportBucketNotFound for a bucket that does not exist
-	// abandoned is set when the read failed because its caller gave up
-	// (its context ended), which says nothing of the bucket: the callers
-	// waiting for it ask again.
-	abandoned bool
+	err    error // wraps ErrExportBucketNotFound
 }
 
 // GetExportBucket reads one export bucket, or takes it from the client's
@@ -85,35 +82,36 @@ func (c *Client) GetExportBucket(ctx context.Context, projectID, bucketID string
 	key := projectID + "/" + bucketID
 	for {
 		c.bucketsMu.Lock()
-		read, inFlightOrDone := c.buckets[key]
-		if !inFlightOrDone {
-			read = &bucketRead{done: make(chan struct{})}
-			c.buckets[key] = read
+		kept, ok := c.buckets[key]
+		// Marked before the flight starts, so that a reader that comes
+		// while it is in flight says it waits.
+		fetching := c.bucketsFetching[key]
+		if !ok {
+			c.bucketsFetching[key] = true
 		}
 		c.bucketsMu.Unlock()
-		if !inFlightOrDone {
-			// The request runs under this caller's context alone, within its
-			// own retries: another caller's deadline never ends it.
-			read.bucket, read.err = c.fetchExportBucket(ctx, projectID, bucketID)
-			// An answer that is kept (a bucket Atlas says is gone) is never
-			// abandoned, even when this caller's context ended just after it.
-			read.abandoned = read.err != nil && !errors.Is(read.err, ErrExportBucketNotFound) && ctx.Err() != nil
-			if read.err != nil && !errors.Is(read.err, ErrExportBucketNotFound) {
-				c.bucketsMu.Lock()
-				delete(c.buckets, key)
-				c.bucketsMu.Unlock()
-			}
-			close(read.done)
-			return read.bucket, read.err
+		if ok {
+			return kept.bucket, kept.err
 		}
-		c.debug(ctx, "waiting for the read of an export bucket in flight", map[string]any{"export_bucket_id": bucketID})
+		if fetching {
+			c.debug(ctx, "waiting for the read of an export bucket in flight", map[string]any{"export_bucket_id": bucketID})
+		}
+		ch := c.bucketFlight.DoChan(key, func() (any, error) {
+			defer c.doneFetching(key)
+			return c.fetchExportBucket(ctx, projectID, bucketID)
+		})
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("reading export bucket %s of project %s: %w", bucketID, projectID, ctx.Err())
-		case <-read.done:
-		}
-		if !read.abandoned {
-			return read.bucket, read.err
+		case r := <-ch:
+			if abandoned, ok := errors.AsType[*abandonedFetch](r.Err); ok {
+				if ctx.Err() == nil {
+					continue // another reader's request, which it gave up
+				}
+				return nil, abandoned.err
+			}
+			bucket, _ := r.Val.(*ExportBucket)
+			return bucket, r.Err
 		}
 	}
 }
@@ -130,13 +128,35 @@ func (c *Client) fetchExportBucket(ctx context.Context, projectID, bucketID stri
 			// (RESOURCE_NOT_FOUND), or a 404 without Atlas's envelope (a
 			// gateway, a wrong base_url), is an error like any other.
 			if apiErr.StatusCode == http.StatusNotFound && apiErr.ErrorCode == ErrorCodeExportBucketNotFound {
+				c.debug(ctx, "Atlas says the export bucket does not exist", map[string]any{"export_bucket_id": bucketID})
 				err = fmt.Errorf("%w: %w", ErrExportBucketNotFound, err)
 			}
 		}
-		return nil, requestFailed(err, "reading export bucket %s of project %s", bucketID, projectID)
+		err = requestFailed(err, "reading export bucket %s of project %s", bucketID, projectID)
+		if !errors.Is(err, ErrExportBucketNotFound) {
+			if ctx.Err() != nil {
+				return nil, &abandonedFetch{err: err} // the reader gave up: nothing of the bucket
+			}
+			return nil, err
+		}
+		c.keepBucket(projectID+"/"+bucketID, bucketAnswer{err: err})
+		return nil, err
 	}
 	c.debug(ctx, "read an export bucket", map[string]any{"export_bucket_id": bucketID, "cloud_provider": str(bucket.CloudProvider)})
+	c.keepBucket(projectID+"/"+bucketID, bucketAnswer{bucket: &bucket})
 	return &bucket, nil
+}
+
+func (c *Client) doneFetching(key string) {
+	c.bucketsMu.Lock()
+	defer c.bucketsMu.Unlock()
+	delete(c.bucketsFetching, key)
+}
+
+func (c *Client) keepBucket(key string, answer bucketAnswer) {
+	c.bucketsMu.Lock()
+	defer c.bucketsMu.Unlock()
+	c.buckets[key] = answer
 }
 
 // ExportBuckets are the export buckets of a list of jobs.

@@ -277,6 +277,47 @@ func TestGetExportBucket_waiterOutlivesTheReadItWaitedFor(t *testing.T) {
 	}
 }
 
+// cancelLogger cancels a context when the client logs message.
+type cancelLogger struct {
+	message string
+	cancel  context.CancelFunc
+}
+
+func (l cancelLogger) Debug(_ context.Context, msg string, _ map[string]any) {
+	if msg == l.message {
+		l.cancel()
+	}
+}
+func (cancelLogger) Warn(context.Context, string, map[string]any) {}
+
+// TestGetExportBucket_deletedBucketKeptWhenItsReaderGivesUpJustAfter: Atlas's
+// word that a bucket is gone is kept even when its reader's context ends
+// right after the answer (another bucket of the same plan failed, say): the
+// next read takes it from the cache, with no request and no wait.
+func TestGetExportBucket_deletedBucketKeptWhenItsReaderGivesUpJustAfter(t *testing.T) {
+	sbx, srv := startSandbox(t, nil, seededBuckets)
+	first, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	client := newTestClient(t, srv.URL, func(cfg *Config) {
+		cfg.Logger = cancelLogger{message: "Atlas says the export bucket does not exist", cancel: cancel}
+	})
+	// The first reader may see its own context end before the answer.
+	if _, err := client.GetExportBucket(first, testProject, sandbox.BucketDeleted); !errors.Is(err, ErrExportBucketNotFound) && !errors.Is(err, context.Canceled) {
+		t.Fatalf("first read: %v, want the deleted bucket, or its reader giving up", err)
+	}
+	if first.Err() == nil {
+		t.Fatal("the first reader's context did not end after the answer")
+	}
+	ctx, stop := context.WithTimeout(t.Context(), 30*time.Second)
+	defer stop()
+	if _, err := client.GetExportBucket(ctx, testProject, sandbox.BucketDeleted); !errors.Is(err, ErrExportBucketNotFound) {
+		t.Errorf("second read: %v, want the deleted bucket", err)
+	}
+	if got := len(bucketGETs(sbx, sandbox.BucketDeleted)); got != 1 {
+		t.Errorf("%d GETs, want 1: the answer is kept", got)
+	}
+}
+
 // TestGetExportBucket_forbiddenNamesTheOperation: a 403 of the bucket GET
 // says it answered the bucket GET, whose role the advice names.
 func TestGetExportBucket_forbiddenNamesTheOperation(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/mongodb-forks/digest"
+	"golang.org/x/sync/singleflight"
 )
 
 // API versions the client speaks.
@@ -109,10 +110,16 @@ type Client struct {
 	accessToken    string
 	serviceAccount *serviceAccount
 	credentials    Credentials
+	// now is the clock that says when a token is due for renewal; tests
+	// set it.
+	now func() time.Time
 	// buckets (by projectID/bucketID) is client-wide: every read of the
 	// provider shares it.
-	bucketsMu sync.Mutex
-	buckets   map[string]*bucketRead
+	bucketFlight singleflight.Group
+	bucketsMu    sync.Mutex
+	buckets      map[string]bucketAnswer
+	// bucketsFetching says which reads are in flight, for the log.
+	bucketsFetching map[string]bool
 	// wait.go
 	pollInterval, maxPollInterval, progressEvery time.Duration
 }
@@ -168,18 +175,20 @@ func New(cfg Config) (*Client, error) {
 	}
 
 	c := &Client{
-		baseURL:        base,
-		apiVersion:     cfg.APIVersion,
-		mediaType:      MediaTypeV2,
-		userAgent:      cfg.UserAgent,
-		itemsPerPage:   cfg.ItemsPerPage,
-		concurrency:    cfg.MaxConcurrentRequests,
-		maxListJobs:    maxListJobs,
-		requestTimeout: cfg.RequestTimeout,
-		budget:         budget,
-		logger:         cfg.Logger,
-		accessToken:    cfg.AccessToken,
-		buckets:        map[string]*bucketRead{},
+		baseURL:         base,
+		apiVersion:      cfg.APIVersion,
+		mediaType:       MediaTypeV2,
+		userAgent:       cfg.UserAgent,
+		itemsPerPage:    cfg.ItemsPerPage,
+		concurrency:     cfg.MaxConcurrentRequests,
+		maxListJobs:     maxListJobs,
+		requestTimeout:  cfg.RequestTimeout,
+		budget:          budget,
+		logger:          cfg.Logger,
+		accessToken:     cfg.AccessToken,
+		now:             time.Now,
+		buckets:         map[string]bucketAnswer{},
+		bucketsFetching: map[string]bool{},
 	}
 	c.setPolling(cfg)
 	if cfg.APIVersion == APIVersionV1 {
@@ -196,7 +205,7 @@ func New(cfg Config) (*Client, error) {
 	case serviceAccount:
 		c.credentials = CredentialsServiceAccount
 		c.serviceAccount = newServiceAccount(base, cfg.ClientID, cfg.ClientSecret, c.newRetryClient(attempts(transport), cfg),
-			func(ctx context.Context) {
+			func() time.Time { return c.now() }, func(ctx context.Context) {
 				c.debug(ctx, "waiting for the service account token another read is getting", nil)
 			})
 	}

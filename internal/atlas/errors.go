@@ -18,14 +18,10 @@ const snippetLength = 200
 // APIError is an error answer from Atlas, decoded from its envelope
 // ({error, errorCode, detail, reason}) when the body has one.
 type APIError struct {
-	// StatusCode is the HTTP status of the last answer.
-	StatusCode int
-	// ErrorCode is Atlas's application error code, such as CLUSTER_NOT_FOUND.
-	ErrorCode string
-	// Detail is Atlas's human-readable description of the error.
-	Detail string
-	// Reason is the HTTP reason phrase Atlas put in the envelope.
-	Reason string
+	// StatusCode is the HTTP status of the last answer; ErrorCode, Detail
+	// and Reason are Atlas's envelope's.
+	StatusCode                int
+	ErrorCode, Detail, Reason string
 	// ContentType and BodySnippet are set when the body was not Atlas's JSON
 	// envelope (a proxy's HTML page, for example).
 	ContentType string
@@ -179,15 +175,6 @@ func StatusCode(err error) int {
 		return e.StatusCode
 	}
 	return 0
-}
-
-// ErrorCode returns Atlas's errorCode behind err (such as CLUSTER_NOT_FOUND),
-// or "".
-func ErrorCode(err error) string {
-	if e, ok := errors.AsType[*APIError](err); ok {
-		return e.ErrorCode
-	}
-	return ""
 }
 
 // apiErrorFromResponse reads an error answer and closes its body.

@@ -95,7 +95,7 @@ func TestCreateExportJob_unknownBucketFailsOnce(t *testing.T) {
 	req := testExport
 	req.ExportBucketID = sandbox.BucketDeleted
 	_, err := newTestClient(t, srv.URL).CreateExportJob(context.Background(), sandbox.ProjectID, sandbox.ClusterReplicaSet, req)
-	if ErrorCode(err) != "EXPORT_BUCKET_NOT_FOUND" || posts(sbx) != 1 {
+	if errorCodeOf(err) != "EXPORT_BUCKET_NOT_FOUND" || posts(sbx) != 1 {
 		t.Fatalf("err = %v after %d POSTs, want EXPORT_BUCKET_NOT_FOUND after 1", err, posts(sbx))
 	}
 }

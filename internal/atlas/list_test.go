@@ -425,21 +425,6 @@ func TestListExportJobs_jobRemovedWhilePaging(t *testing.T) {
 	}
 }
 
-// cappedPages serves next as a server (or a proxy) that serves at most cap
-// jobs a page whatever itemsPerPage asks, and pages by its own size: page n
-// holds jobs (n-1)*cap to n*cap. It rewrites the query, which a digest
-// answer signs: use it with a bearer token.
-func cappedPages(next http.Handler, cap int) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if n, err := strconv.Atoi(q.Get("itemsPerPage")); err == nil && n > cap {
-			q.Set("itemsPerPage", strconv.Itoa(cap))
-			r.URL.RawQuery = q.Encode()
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // TestListExportJobs_serverCapsPages: a server that answers 100 jobs a page
 // when asked for 500 says so with page 1's totalCount; the client reads the
 // rest at the server's size and returns every job, not the first page.
@@ -447,9 +432,8 @@ func TestListExportJobs_serverCapsPages(t *testing.T) {
 	for _, concurrency := range []int{1, 8} {
 		t.Run(fmt.Sprintf("%d in flight", concurrency), func(t *testing.T) {
 			generated := sandbox.GenerateJobs(testCluster, 1234, 5)
-			sbx, _ := startSandbox(t, generated)
-			srv := serve(t, cappedPages(sbx, 100))
-			client := newTestClient(t, srv.URL, withServiceAccount, withPaging(500, concurrency))
+			_, srv := startSandbox(t, generated, func(s *sandbox.Server) { s.MaxItemsPerPage = 100 })
+			client := newTestClient(t, srv.URL, withPaging(500, concurrency))
 
 			list := listTestCluster(t, client)
 

@@ -13,17 +13,6 @@ import (
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
 
-// tokenRequests counts the requests to the token endpoint.
-func tokenRequests(sbx *sandbox.Server) int {
-	n := 0
-	for _, r := range sbx.Requests() {
-		if r.Path == "/api/oauth/token" {
-			n++
-		}
-	}
-	return n
-}
-
 // TestListExportJobs_serviceAccountTokens: one token serves every page while
 // it is valid; a token the client would see expire within its one minute
 // margin is renewed before each request; a token endpoint that fails once
@@ -76,7 +65,7 @@ func TestListExportJobs_serviceAccountTokens(t *testing.T) {
 			if got := sbx.TokensIssued(); got != wantIssued {
 				t.Errorf("%d tokens issued for %d requests, want %d", got, len(api), wantIssued)
 			}
-			if got := tokenRequests(sbx); got != wantCalls {
+			if got := sbx.CountRequests(sandbox.IsTokenRequest); got != wantCalls {
 				t.Errorf("%d token requests, want %d", got, wantCalls)
 			}
 		})
@@ -105,7 +94,7 @@ func TestListExportJobs_badClientSecret(t *testing.T) {
 	if strings.Contains(err.Error(), wrongSecret) {
 		t.Errorf("the secret appears in %q", err)
 	}
-	if got := tokenRequests(sbx); got != 1 {
+	if got := sbx.CountRequests(sandbox.IsTokenRequest); got != 1 {
 		t.Errorf("%d token requests, want 1: refused credentials are not retried", got)
 	}
 	if got := len(attempts(sbx)); got != 0 {
@@ -195,7 +184,7 @@ func TestListExportJobs_concurrentReadsShareOneToken(t *testing.T) {
 	if got := sbx.TokensIssued(); got != 1 {
 		t.Errorf("%d tokens issued, want 1", got)
 	}
-	if got := tokenRequests(sbx); got != 1 {
+	if got := sbx.CountRequests(sandbox.IsTokenRequest); got != 1 {
 		t.Errorf("%d token requests, want 1", got)
 	}
 }
@@ -258,7 +247,7 @@ func TestListExportJobs_waiterOutlivesTheTokenRequestItWaitedFor(t *testing.T) {
 	if err := <-secondDone; err != nil {
 		t.Errorf("the read that waited: %v", err)
 	}
-	if got := tokenRequests(sbx); got != 2 {
+	if got := sbx.CountRequests(sandbox.IsTokenRequest); got != 2 {
 		t.Errorf("%d token requests, want 2: the abandoned one and the waiting read's own", got)
 	}
 }
@@ -292,7 +281,7 @@ func TestListExportJobs_waitersShareATokenFailure(t *testing.T) {
 			t.Errorf("a read: %v, want the token request's 500", err)
 		}
 	}
-	if got := tokenRequests(sbx); got != 2 {
+	if got := sbx.CountRequests(sandbox.IsTokenRequest); got != 2 {
 		t.Errorf("%d token requests, want 2: one fetch's attempts (max_retries = 1) for the three reads", got)
 	}
 }
@@ -481,4 +470,28 @@ func requestSummary(sbx *sandbox.Server) string {
 		}
 	}
 	return strings.Join(words, " ")
+}
+
+// TestListExportJobs_tokenRenewedByTheClock: a token is reused until the
+// client's clock is within a minute of its expiry, then renewed once; the
+// clock is the client's, so no test waits for it.
+func TestListExportJobs_tokenRenewedByTheClock(t *testing.T) {
+	generated := sandbox.GenerateJobs(testCluster, 3, 5)
+	sbx, srv := startSandbox(t, generated, func(s *sandbox.Server) { s.TokenLifetime = time.Hour })
+	client := newTestClient(t, srv.URL, withServiceAccount)
+	start := time.Now()
+	for _, step := range []struct {
+		after      time.Duration
+		wantTokens int
+	}{
+		{0, 1},
+		{58 * time.Minute, 1}, // more than a minute left
+		{59*time.Minute + 30*time.Second, 2},
+	} {
+		client.now = func() time.Time { return start.Add(step.after) }
+		assertJobsOnceInOrder(t, listTestCluster(t, client).Jobs, generated)
+		if got := sbx.TokensIssued(); got != step.wantTokens {
+			t.Errorf("%v after the first token: %d tokens issued, want %d", step.after, got, step.wantTokens)
+		}
+	}
 }

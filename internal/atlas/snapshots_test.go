@@ -3,12 +3,21 @@ package atlas
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/atlasexports/terraform-provider-atlasexports/internal/sandbox"
 )
+
+// errorCodeOf is Atlas's errorCode behind err, or "".
+func errorCodeOf(err error) string {
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
+		return apiErr.ErrorCode
+	}
+	return ""
+}
 
 // seededSandbox serves sandbox.New(): the seeded clusters, their snapshots
 // and export buckets.
@@ -75,7 +84,7 @@ func TestListSnapshots_everyPage(t *testing.T) {
 func TestListSnapshots_unknownClusterNamesTheRequest(t *testing.T) {
 	_, srv := seededSandbox(t)
 	_, err := newTestClient(t, srv.URL).ListSnapshots(context.Background(), sandbox.ProjectID, "no-such-cluster")
-	if ErrorCode(err) != "CLUSTER_NOT_FOUND" || !strings.Contains(err.Error(), "GET .../backup/snapshots") {
+	if errorCodeOf(err) != "CLUSTER_NOT_FOUND" || !strings.Contains(err.Error(), "GET .../backup/snapshots") {
 		t.Fatalf("err = %v, want CLUSTER_NOT_FOUND naming the snapshot list request", err)
 	}
 }

@@ -47,17 +47,6 @@ func assertSays(t *testing.T, output string, want []string, unwanted ...string) 
 	}
 }
 
-// countRequests counts the requests of the sandbox's log that match.
-func countRequests(sbx *sandbox.Server, match func(sandbox.Request) bool) int {
-	n := 0
-	for _, r := range sbx.Requests() {
-		if match(r) {
-			n++
-		}
-	}
-	return n
-}
-
 // The case: max_retries = 1, request_timeout = "200ms", a read time
 // limit of 5s, and an export bucket GET that never answers. The read fails
 // with the bucket's error after 2 GETs of it, not at its time limit with a
@@ -76,7 +65,7 @@ func TestBoundedWaits_hangingExportBucket(t *testing.T) {
 			": gave up after 2 attempts: no answer within request_timeout (200ms)",
 		"raise request_timeout",
 	}, "context deadline exceeded", "did not finish within its time limit")
-	gets := countRequests(sbx, func(r sandbox.Request) bool {
+	gets := sbx.CountRequests(func(r sandbox.Request) bool {
 		return strings.HasSuffix(r.Path, "/exportBuckets/"+sandbox.BucketGCP) && r.Auth == "digest"
 	})
 	if gets != 2 {
@@ -120,10 +109,10 @@ func TestBoundedWaits_serviceAccountTokenFailures(t *testing.T) {
 				c.want...)
 			assertSays(t, out, append(want, "client_id and client_secret", "access list", "50 token requests a minute"),
 				"reading page", "did not finish within its time limit")
-			if got := countRequests(sbx, func(r sandbox.Request) bool { return r.Path == "/api/oauth/token" }); got != 2 {
+			if got := sbx.CountRequests(sandbox.IsTokenRequest); got != 2 {
 				t.Errorf("%d token requests; max_retries = 1 means 2", got)
 			}
-			if got := countRequests(sbx, func(r sandbox.Request) bool { return r.Auth == "bearer" }); got != 0 {
+			if got := sbx.CountRequests(func(r sandbox.Request) bool { return r.Auth == "bearer" }); got != 0 {
 				t.Errorf("%d API requests were sent without a token", got)
 			}
 		})

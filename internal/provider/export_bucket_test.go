@@ -225,7 +225,10 @@ func TestExportBucket_addressNotOnAccessList(t *testing.T) {
 func TestExportBucket_tokenRenewalRefused(t *testing.T) {
 	t.Parallel()
 	sbx, url := startSandbox(t)
-	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: http.StatusUnauthorized, Times: 1})
+	// Atlas's 401 to a token it no longer takes has no errorCode (one with
+	// USER_UNAUTHORIZED is a missing role, which a new token does not fix).
+	sbx.AddFault(sandbox.Fault{ExportBucketID: sandbox.BucketGCP, Status: http.StatusUnauthorized, Times: 1, ContentType: "application/json",
+		Body: `{"detail":"You are not authorized for this resource.","error":401,"reason":"Unauthorized"}`})
 	// The first token request (for the list) is answered; the renewal is not.
 	sbx.AddFault(sandbox.Fault{TokenEndpoint: true, Status: http.StatusUnauthorized, Every: 2})
 	cli := newTerraformCLI(t)
@@ -369,4 +372,20 @@ func readThroughProtocol(t *testing.T, url string, set map[string]tftypes.Value)
 		t.Fatal(err)
 	}
 	return resp.Diagnostics
+}
+
+// A job whose prefix is empty has no address: its uri is null, not the
+// bucket's root (s3://bucket/), which a pipeline would read whole.
+func TestExportBucket_emptyPrefixHasNoURI(t *testing.T) {
+	t.Parallel()
+	const cluster = "empty-prefix"
+	sbx, url := startSandbox(t, func(s *sandbox.Server) { s.SetJobs(sandbox.ProjectID, cluster, nil) })
+	sbx.AddFault(sandbox.Fault{Cluster: cluster, Status: http.StatusOK, ContentType: "application/vnd.atlas.2023-01-01+json",
+		Body: `{"results":[{"id":"6a7945592c88faeba59d5e8e","exportBucketId":"` + sandbox.BucketAWS + `",` +
+			`"state":"Successful","createdAt":"2026-08-10T03:28:25Z","prefix":"","customData":[],` +
+			`"exportStatus":{"exportedCollections":0,"totalCollections":0}}],"totalCount":1}`})
+	result := tfjsonpath.New("results").AtSliceIndex(0)
+	expectState(t, providerBlock(url)+exportsBlock(cluster),
+		statecheck.ExpectKnownValue(exportsAddr, result.AtMapKey("prefix"), knownvalue.StringExact("")),
+		statecheck.ExpectKnownValue(exportsAddr, result.AtMapKey("uri"), knownvalue.Null()))
 }

@@ -62,7 +62,17 @@ const rateLimited = `{"detail":"Resource /api/atlas/v2/groups/` + guideProject +
 const notOnAccessList = `{"detail":"IP address 203.0.113.7 is not allowed to access this resource.","error":403,` +
 	`"errorCode":"IP_ADDRESS_NOT_ON_ACCESS_LIST","parameters":["203.0.113.7"],"reason":"Forbidden"}`
 
+// missingRole is Atlas's 401 for a valid key that lacks the operation's
+// role, in the words users of the mongodbatlas provider quote (issues 659
+// and 1371 of mongodb/terraform-provider-mongodbatlas); no recording holds
+// one.
+const missingRole = `{"detail":"Current user is not authorized to perform this action.","error":401,` +
+	`"errorCode":"USER_UNAUTHORIZED","parameters":[],"reason":"Unauthorized"}`
+
 var troubleshootingScenarios = map[string]troubleshootingScenario{
+	"missing-role": {
+		fault: &sandbox.Fault{Status: 401, Body: missingRole, ContentType: "application/json"},
+	},
 	"several-kinds": {
 		env: []string{EnvClientID, sandbox.ClientID, EnvClientSecret, sandbox.ClientSecret,
 			EnvPublicAPIKey, sandbox.PublicKey, EnvPrivateAPIKey, sandbox.PrivateKey},

@@ -38,6 +38,13 @@ func TestExportStateValidator(t *testing.T) {
 		"a digit":     {value: types.StringValue("Queued2"), severity: diag.SeverityError, summary: "Invalid export job state", detail: []string{`"Queued2" is not a state name`}},
 		"a typo": {value: types.StringValue("Succesful"), severity: diag.SeverityWarning, summary: "Unknown export job state", //nolint:misspell // the typo under test
 			detail: []string{`Atlas documents no export job state "Succesful"`, "filter keeps the jobs in exactly this state", `Did you mean "Successful"?`}}, //nolint:misspell // the typo under test
+		// The suggestion threshold: two edits away is a typo, three is not.
+		"two edits away": {value: types.StringValue("Fald"), severity: diag.SeverityWarning, summary: "Unknown export job state",
+			detail: []string{`Did you mean "Failed"?`}},
+		"three edits away": {value: types.StringValue("Faxxd"), severity: diag.SeverityWarning, summary: "Unknown export job state",
+			detail: []string{`Atlas documents no export job state "Faxxd"`}, notIn: "Did you mean"},
+		"three edits from Queued": {value: types.StringValue("Quxxxd"), severity: diag.SeverityWarning, summary: "Unknown export job state",
+			detail: []string{`Atlas documents no export job state "Quxxxd"`}, notIn: "Did you mean"},
 		"a state Atlas may add": {value: types.StringValue("Archived"), severity: diag.SeverityWarning, summary: "Unknown export job state",
 			detail: []string{`Atlas documents no export job state "Archived"`, "Queued, InProgress, Successful, Failed, Cancelled"}, notIn: "Did you mean"},
 	}
