@@ -67,15 +67,13 @@ type Config struct {
 	AccessToken string
 	// APIVersion is APIVersionV2 (default) or APIVersionV1.
 	APIVersion string
-	// MaxRetries is the number of retries after the first attempt. Unlike
-	// the other fields, zero means what it says (no retries): callers start
-	// from DefaultMaxRetries.
+	// MaxRetries is the number of retries after the first attempt; unlike
+	// the other fields, zero means none.
 	MaxRetries int
 	// RequestTimeout bounds each attempt, its body included.
 	RequestTimeout time.Duration
-	// MaxConcurrentRequests bounds the HTTP requests in flight across every
-	// read of the Client (halved while Atlas answers 429); 1 sends them one
-	// at a time.
+	// MaxConcurrentRequests bounds the requests in flight across every
+	// read of the Client (budget.go).
 	MaxConcurrentRequests int
 	// ItemsPerPage is the page size, 1 to MaxItemsPerPage (default).
 	ItemsPerPage int
@@ -113,8 +111,7 @@ type Client struct {
 	// now is the clock that says when a token is due for renewal; tests
 	// set it.
 	now func() time.Time
-	// buckets (by projectID/bucketID) is client-wide: every read of the
-	// provider shares it.
+	// The export buckets (buckets.go), by projectID/bucketID.
 	bucketFlight singleflight.Group
 	bucketsMu    sync.Mutex
 	buckets      map[string]bucketAnswer

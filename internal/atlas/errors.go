@@ -10,9 +10,7 @@ import (
 	"time"
 )
 
-// snippetLength is how much of an unexpected body an error quotes: enough to
-// recognise a proxy's HTML page or a truncated document, short enough for a
-// diagnostic.
+// snippetLength is how much of an unexpected body an error quotes.
 const snippetLength = 200
 
 // APIError is an error answer from Atlas, decoded from its envelope

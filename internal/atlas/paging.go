@@ -9,9 +9,8 @@ import (
 	"sync"
 )
 
-// The API's own patterns for path parameters (exports-v2.yaml). The provider
-// validates with the same expressions at plan time; the client checks again so
-// that no caller can build a request path out of arbitrary text.
+// The API's patterns for path parameters (exports-v2.yaml), checked at plan
+// time and again here: no request path out of arbitrary text.
 var (
 	ProjectIDPattern   = regexp.MustCompile(`^[a-f0-9]{24}$`)
 	ExportIDPattern    = ProjectIDPattern
@@ -22,28 +21,22 @@ var (
 const MaxClusterNameLength = 64
 
 // maxWalks bounds how often a list is read again when jobs change while it
-// is being paged.
-const maxWalks = 3
-
-// maxListJobs bounds the jobs one list may hold: a server (or a proxy) that
-// answered every page with new jobs would otherwise keep a read, and its
-// memory, growing until its time limit. A cluster lists thousands of export
-// jobs at most; the bound leaves two orders of magnitude of room.
-const maxListJobs = 200_000
+// is being paged; maxListJobs the jobs of one list, so that a server that
+// answers every page with new jobs cannot grow a read (a cluster lists
+// thousands of export jobs at most).
+const maxWalks, maxListJobs = 3, 200_000
 
 // Errors of ListExportJobs, for errors.Is; the provider adds advice to each.
 var (
-	// ErrInconsistentList: every walk over the pages saw jobs being created
-	// or removed, so no consistent list could be read.
+	// ErrInconsistentList: every walk saw jobs being created or removed.
 	ErrInconsistentList = errors.New("the export jobs kept changing while they were being read")
 	// ErrPageNumIgnored: two walks each got page 1's jobs for a later
-	// pageNum; something between the provider and Atlas (a caching proxy,
-	// most likely) answers without looking at the query string.
+	// pageNum (a cache that ignores the query string, most likely).
 	ErrPageNumIgnored = errors.New("the server answered different pageNum values with the same page")
 	// ErrListTooLong: the pages keep coming back full past maxListJobs.
 	ErrListTooLong = errors.New("the list of export jobs does not end")
-	// ErrShortPages: page 1 came back short while its totalCount said there
-	// were more jobs, again at the page size it had shown.
+	// ErrShortPages: page 1 stayed short of its totalCount at the page size
+	// it had shown.
 	ErrShortPages = errors.New("the server answers fewer jobs a page than the list needs")
 )
 
@@ -119,15 +112,14 @@ type walkResult struct {
 	pages      int
 	firstPage  int // the jobs of page 1, first in jobs
 	// Why the walk is not a consistent list: a change it saw, or the page
-	// that came back with exactly page 1's jobs; empty and 0 when it is.
+	// that came back with exactly page 1's jobs.
 	drift  string
 	repeat int
-	// serverSize is the length of a short page 1 whose totalCount says
-	// there is more: the page size of a server that caps pages, perhaps.
+	// serverSize is a short page 1's length when its totalCount says there
+	// is more (the page size of a server that caps pages, perhaps), and
+	// shortPage what the short page that ended the walk held then.
 	serverSize int
-	// shortPage says what the short page that ended the walk held when its
-	// estimate said there was more.
-	shortPage string
+	shortPage  string
 }
 
 // fetched is a page read ahead of the walk.
