@@ -460,3 +460,29 @@ before() {
   printf '  terraform plan at 50 ms, 10,000 jobs, order_by = "snapshot_created_at" / the default created_at: %.2fx\n' \
     "$(bucket_ratio current full_by_snapshot_ms full_resolved_ms)"
 } | tee "$out/ratios.txt"
+
+# ---- the action's wait (issue 20) -----------------------------------------
+# terraform apply -invoke of atlasexports_export_snapshot against the sandbox,
+# whose export jobs run on the wall clock for 8 s, 30 s and 90 s, with the
+# provider as released (its own polling pace): the requests per minute of
+# waiting and the delay between the job's end and the action's end message.
+# It needs a terraform with actions: the pinned TERRAFORM_NEWEST, built on
+# first use. About 3 minutes. Run alone:
+#   make "$PWD/build/tools/terraform-1.16.4" && ATLASEXPORTS_BENCH_ACTION=1 TF_ACC=1 \
+#     TF_ACC_TERRAFORM_PATH=$PWD/build/tools/terraform-1.16.4 \
+#     go test -count=1 -v -run '^TestBenchActionWait$' ./internal/provider
+newest=$(sed -n 's/^TERRAFORM_NEWEST := //p' GNUmakefile)
+make --no-print-directory "$root/build/tools/terraform-$newest" >/dev/null
+echo "==> action-wait: terraform $newest apply -invoke, exports of 8 s, 30 s and 90 s"
+load "before action-wait"
+if ! ATLASEXPORTS_BENCH_ACTION=1 TF_ACC=1 TF_ACC_TERRAFORM_PATH="$root/build/tools/terraform-$newest" \
+  go test -count=1 -v -timeout 10m -run '^TestBenchActionWait$' ./internal/provider >"$out/action-wait.txt" 2>&1; then
+  cat "$out/action-wait.txt" >&2
+  echo "benchmark action-wait failed" >&2
+  exit 1
+fi
+load "after action-wait"
+{
+  echo "The action's wait (terraform $newest apply -invoke, the sandbox's exports on the wall clock):"
+  grep '^action-wait ' "$out/action-wait.txt" | sed 's/^/  /'
+} | tee -a "$out/ratios.txt"

@@ -83,6 +83,9 @@ type Config struct {
 	// Atlas sends no Retry-After (defaults 1s and 30s).
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
+	// PollInterval, MaxPollInterval and ProgressEvery pace the wait for an
+	// export job (wait.go); zero takes the Default* values.
+	PollInterval, MaxPollInterval, ProgressEvery time.Duration
 }
 
 // Client reads export jobs from Atlas. It is safe for concurrent use and is
@@ -114,6 +117,8 @@ type Client struct {
 	buckets      map[string]bucketAnswer
 	// bucketsFetching says which reads are in flight, for the log.
 	bucketsFetching map[string]bool
+	// wait.go
+	pollInterval, maxPollInterval, progressEvery time.Duration
 }
 
 // ErrNoCredentials is returned by New when no complete kind of credentials
@@ -182,6 +187,7 @@ func New(cfg Config) (*Client, error) {
 		buckets:         map[string]bucketAnswer{},
 		bucketsFetching: map[string]bool{},
 	}
+	c.setPolling(cfg)
 	if cfg.APIVersion == APIVersionV1 {
 		c.mediaType = MediaTypeV1
 	}

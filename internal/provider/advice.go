@@ -47,6 +47,19 @@ var operations = map[atlas.Operation]operation{
 		without: " Or set resolve_export_buckets = false on the data source to read the jobs without their buckets " +
 			"(their uri is then null).",
 	},
+	// The action's operations (atlasexports_export_snapshot).
+	atlas.OpListSnapshots: {
+		request: "GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/snapshots",
+		role:    "Project Read Only",
+	},
+	atlas.OpListShardedSnapshots: {
+		request: "GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/snapshots/shardedClusters",
+		role:    "Project Read Only",
+	},
+	atlas.OpCreateExportJob: {
+		request: "POST /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/exports",
+		role:    "Project Backup Export Operator",
+	},
 }
 
 // exportBucketRole is the role that reads export buckets.
@@ -132,6 +145,13 @@ func (d *providerData) readErrorDetail(ctx context.Context, err error) string {
 // requestAdvice says what a user can do about a failed request, or "" when
 // there is nothing specific to say.
 func requestAdvice(err error) string {
+	// Before the answer's own advice: a 5xx to a POST is no reason to send
+	// it again.
+	if _, ok := errors.AsType[*atlas.AmbiguousCreateError](err); ok {
+		return "Atlas may still create the job. Check the cluster's export jobs before invoking the action again; " +
+			"an invocation finds an export of the same snapshot to the same bucket that is Queued or InProgress and " +
+			"waits on it instead of starting another."
+	}
 	if tokenErr, ok := errors.AsType[*atlas.TokenError](err); ok {
 		return tokenAdvice(tokenErr)
 	}

@@ -328,6 +328,10 @@ func TestDocSnippets_validate(t *testing.T) {
 			}
 			cli := *cli
 			cli.dir = t.TempDir()
+			// Terraform before 1.14 and OpenTofu refuse an action block.
+			if ok, why := cli.hasActions(t); !ok && actionBlock.MatchString(s.text) {
+				t.Skipf("skipped: %s declares an action, and %s", where, why)
+			}
 			write := func(name, content string) {
 				t.Helper()
 				if err := os.WriteFile(filepath.Join(cli.dir, name), []byte(content), 0o600); err != nil {

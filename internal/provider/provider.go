@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -45,7 +46,10 @@ const (
 	defaultReadTimeout = 20 * time.Minute
 )
 
-var _ provider.Provider = (*atlasExportsProvider)(nil)
+var (
+	_ provider.Provider            = (*atlasExportsProvider)(nil)
+	_ provider.ProviderWithActions = (*atlasExportsProvider)(nil)
+)
 
 type atlasExportsProvider struct {
 	version string
@@ -203,6 +207,7 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 		UserAgent:             userAgent(p.version, req.TerraformVersion),
 		Logger:                tflogLogger{},
 	}
+	pollConfig(&clientCfg)
 	credentialSource := resolveCredentials(cfg, &clientCfg, &resp.Diagnostics)
 
 	// An error in a value from the environment names the variable: an
@@ -263,6 +268,8 @@ func (p *atlasExportsProvider) Configure(ctx context.Context, req provider.Confi
 		"auth": authKind(clientCfg),
 	})
 	resp.DataSourceData = data
+	// Without it the action gets no provider data.
+	resp.ActionData = data
 }
 
 func userAgent(version, terraformVersion string) string {
@@ -275,6 +282,10 @@ func userAgent(version, terraformVersion string) string {
 
 func (p *atlasExportsProvider) Resources(_ context.Context) []func() resource.Resource {
 	return nil
+}
+
+func (p *atlasExportsProvider) Actions(_ context.Context) []func() action.Action {
+	return []func() action.Action{NewExportSnapshotAction}
 }
 
 func (p *atlasExportsProvider) DataSources(_ context.Context) []func() datasource.DataSource {

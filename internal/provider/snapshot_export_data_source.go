@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/boolvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	fwattr "github.com/hashicorp/terraform-plugin-framework/attr" // attr names a test helper of this package
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -42,6 +43,7 @@ type snapshotExportModel struct {
 	States               types.Set      `tfsdk:"states"`
 	OrderBy              types.String   `tfsdk:"order_by"`
 	ResolveExportBuckets types.Bool     `tfsdk:"resolve_export_buckets"`
+	WaitForCompletion    types.Bool     `tfsdk:"wait_for_completion"`
 	Timeouts             timeouts.Value `tfsdk:"timeouts"`
 	exportJobModel
 	ExportBucket *exportBucketModel `tfsdk:"export_bucket"`
@@ -77,6 +79,18 @@ func (d *snapshotExportDataSource) Schema(ctx context.Context, _ datasource.Sche
 			"Every page of the cluster's list is read. When no job matches, the read fails with an error that says " +
 			"so; for a lookup that may come back empty, use `atlasexports_snapshot_exports` with `limit = 1`. Set " +
 			"exactly one of `export_id` and `most_recent = true`.",
+	}
+	attributes["wait_for_completion"] = schema.BoolAttribute{
+		Optional: true,
+		MarkdownDescription: "Only with `export_id`: when the job is `Queued` or `InProgress`, wait until it ends " +
+			"(`Successful`, `Failed` or `Cancelled`), within `timeouts.read`, then read it as it ended. Defaults to " +
+			"`false`. A job started in the same apply (by the `atlasexports_export_snapshot` action with " +
+			"`wait = false`, or by another provider's resource) is so read once it is done, and its `uri` handed on. " +
+			"A job that does not end in time fails the read; the job keeps running in Atlas.",
+		Validators: []validator.Bool{
+			boolvalidator.AlsoRequires(path.MatchRoot("export_id")),
+			boolvalidator.ConflictsWith(path.MatchRoot("most_recent")),
+		},
 	}
 	attributes["states"] = statesAttribute("Only with `most_recent = true`: the states the newest job is " +
 		"chosen among. Defaults to `[\"Successful\"]`.")
@@ -216,6 +230,14 @@ func (d *snapshotExportDataSource) Read(ctx context.Context, req datasource.Read
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if model.WaitForCompletion.ValueBool() && !atlas.Ended(job) {
+		job, diags = d.data.waitForExport(ctx, model.ProjectID.ValueString(), model.ClusterName.ValueString(), str(job.ID),
+			fmt.Sprintf("timeouts.read, %v", ctx.Value(readTimeoutKey{})), nil)
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
 	}
 	var buckets resolvedBuckets
 	if resolveBuckets(model.ResolveExportBuckets) {

@@ -2,9 +2,12 @@ package provider
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +44,10 @@ func newTerraformCLI(t *testing.T) *terraformCLI {
 		if cliProviderErr != nil {
 			return
 		}
-		build := exec.Command("go", "build", "-o", filepath.Join(cliProviderDir, "terraform-provider-atlasexports"), ".")
+		// Export jobs in the sandbox move on with each poll (its clock is the
+		// test's): the provider under test polls every few milliseconds.
+		build := exec.Command("go", "build", "-ldflags", "-X "+pollIntervalFlag+"=5ms",
+			"-o", filepath.Join(cliProviderDir, "terraform-provider-atlasexports"), ".")
 		build.Dir = filepath.Join("..", "..")
 		if out, err := build.CombinedOutput(); err != nil {
 			cliProviderErr = &buildError{err: err, output: string(out)}
@@ -54,17 +60,74 @@ func newTerraformCLI(t *testing.T) *terraformCLI {
 	if binary == "" {
 		binary = "terraform"
 	}
+	return &terraformCLI{binary: binary, dir: t.TempDir(), cliConfig: devOverrides(t, cliProviderDir)}
+}
+
+// devOverrides writes a CLI configuration that takes the provider from
+// providerDir under both registry hosts, and returns its path.
+func devOverrides(t *testing.T, providerDir string) string {
+	t.Helper()
 	cliConfig := filepath.Join(t.TempDir(), "dev.tfrc")
 	overrides := "provider_installation {\n  dev_overrides {\n"
 	for _, host := range []string{"registry.terraform.io", "registry.opentofu.org"} {
-		overrides += `    "` + host + `/atlasexports/atlasexports" = "` + filepath.ToSlash(cliProviderDir) + "\"\n"
+		overrides += `    "` + host + `/atlasexports/atlasexports" = "` + filepath.ToSlash(providerDir) + "\"\n"
 	}
 	overrides += "  }\n  direct {}\n}\n"
 	if err := os.WriteFile(cliConfig, []byte(overrides), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &terraformCLI{binary: binary, dir: t.TempDir(), cliConfig: cliConfig}
+	return cliConfig
 }
+
+// pollIntervalFlag is the variable of the wait's pace (export_wait.go).
+const pollIntervalFlag = "github.com/atlasexports/terraform-provider-atlasexports/internal/provider.testPollInterval"
+
+// cliVersionPattern reads the first line of `terraform version` (or tofu's).
+var cliVersionPattern = regexp.MustCompile(`^(Terraform|OpenTofu) v(\d+)\.(\d+)\.(\d+)`)
+
+var (
+	cliActionsOnce sync.Once
+	cliActions     bool
+	cliActionsWhy  string
+)
+
+// hasActions reports whether the CLI under test knows actions (action
+// blocks, -invoke, action_trigger): Terraform 1.14 or later. When it does
+// not, why says which CLI it is, for the skip message.
+func (c *terraformCLI) hasActions(t *testing.T) (ok bool, why string) {
+	t.Helper()
+	cliActionsOnce.Do(func() {
+		out, err := exec.Command(c.binary, "version").Output()
+		m := cliVersionPattern.FindStringSubmatch(string(out))
+		switch {
+		case err != nil || m == nil:
+			cliActionsWhy = fmt.Sprintf("%s version did not say which CLI it is (%v): %q", c.binary, err, out)
+		case m[1] == "OpenTofu":
+			cliActionsWhy = "OpenTofu " + strings.Join(m[2:], ".") + " has no provider actions (Terraform 1.14 or later)"
+		default:
+			major, _ := strconv.Atoi(m[2])
+			minor, _ := strconv.Atoi(m[3])
+			cliActions = major > 1 || (major == 1 && minor >= 14)
+			cliActionsWhy = "Terraform " + strings.Join(m[2:], ".") + " has no provider actions (they need 1.14 or later)"
+		}
+	})
+	return cliActions, cliActionsWhy
+}
+
+// actionCLI is newTerraformCLI for a test that needs actions: it skips the
+// test, saying why, under a CLI that has none.
+func actionCLI(t *testing.T) *terraformCLI {
+	t.Helper()
+	cli := newTerraformCLI(t)
+	if ok, why := cli.hasActions(t); !ok {
+		t.Skipf("skipped: %s", why)
+	}
+	return cli
+}
+
+// actionBlock matches a configuration that declares an action or triggers
+// one: only a CLI with actions can validate it.
+var actionBlock = regexp.MustCompile(`(?m)^\s*(action\s+"|action_trigger\s*\{)`)
 
 // removeCLIProvider removes the provider build newTerraformCLI made, if any.
 func removeCLIProvider() {

@@ -70,6 +70,10 @@ type FixtureCluster struct {
 	Name      string
 	Jobs      []Job
 	Behaviour ClusterBehaviour
+	// Snapshots, in the file's order, and how the export jobs the sandbox
+	// creates run (nil: the sandbox's default).
+	Snapshots       []Snapshot
+	ExportLifecycle *ExportLifecycle
 }
 
 // ClusterBehaviour is how the sandbox answers the export job requests of a
@@ -155,6 +159,9 @@ type (
 	clusterJSON struct {
 		Exports   []json.RawMessage `json:"exports"`
 		Behaviour json.RawMessage   `json:"behaviour"`
+		// fixtures_exports.go
+		Snapshots       []json.RawMessage `json:"snapshots"`
+		ExportLifecycle json.RawMessage   `json:"exportLifecycle"`
 	}
 	clusterBehaviourJSON struct {
 		Latency           *string  `json:"latency"`
@@ -176,7 +183,7 @@ var (
 	apiKeyKeys           = []string{"publicKey", "privateKey"}
 	serviceAccountKeys   = []string{"clientId", "clientSecret"}
 	projectKeys          = []string{"exportBuckets", "clusters"}
-	clusterKeys          = []string{"exports", "behaviour"}
+	clusterKeys          = []string{"exports", "behaviour", "snapshots", "exportLifecycle"}
 	clusterBehaviourKeys = []string{"latency", "rateLimitEvery", "retryAfterSeconds", "status", "errorCode"}
 	bucketBehaviourKeys  = []string{"status", "errorCode"}
 )
@@ -491,6 +498,10 @@ func (l *loader) cluster(path, name string, raw json.RawMessage) (FixtureCluster
 	if cj.Behaviour != nil {
 		c.Behaviour = l.clusterBehaviour(joinKey(path, "behaviour"), cj.Behaviour)
 	}
+	c.Snapshots = l.snapshots(joinKey(path, "snapshots"), cj.Snapshots)
+	if cj.ExportLifecycle != nil {
+		c.ExportLifecycle = l.exportLifecycle(joinKey(path, "exportLifecycle"), cj.ExportLifecycle)
+	}
 	return c, true
 }
 
@@ -691,6 +702,10 @@ func NewFromFixtures(f *Fixtures) *Server {
 		}
 		for _, c := range p.Clusters {
 			s.SetJobs(p.ID, c.Name, c.Jobs)
+			s.SetSnapshots(p.ID, c.Name, c.Snapshots...)
+			if c.ExportLifecycle != nil {
+				s.SetClusterExportLifecycle(p.ID, c.Name, *c.ExportLifecycle)
+			}
 			for _, fault := range c.Behaviour.faults(p.ID, c.Name) {
 				s.AddFault(fault)
 			}

@@ -91,11 +91,11 @@ func TestLoadFixtures_problems(t *testing.T) {
 		},
 		"unknown cluster key": {
 			file: fixtureWith(`{"export": []}`), wantPath: ledger + ".export", wantAt: [2]int{1, 68},
-			wantMessage: `unknown key "export" (did you mean "exports"?): a cluster has only "exports", "behaviour"`,
+			wantMessage: `unknown key "export" (did you mean "exports"?): a cluster has only "exports", "behaviour", "snapshots", "exportLifecycle"`,
 		},
 		"behaviour spelt the American way": {
 			file: fixtureWith(`{"behavior": {}}`), wantPath: ledger + ".behavior", wantAt: [2]int{1, 68},
-			wantMessage: `unknown key "behavior" (did you mean "behaviour"?): a cluster has only "exports", "behaviour"`,
+			wantMessage: `unknown key "behavior" (did you mean "behaviour"?): a cluster has only "exports", "behaviour", "snapshots", "exportLifecycle"`,
 		},
 		"exports not an array": {
 			file: fixtureWith(`{"exports": {}}`), wantPath: ledger + ".exports", wantAt: [2]int{1, 79},

@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	s.handle("GET "+exports+"/{$}", RoleProjectBackupManager, s.serveList)
 	s.handle("GET "+exports+"/{exportId}", RoleProjectBackupManager, s.serveJob)
 	s.handle("GET /api/atlas/{version}/groups/{groupId}/backup/exportBuckets/{exportBucketId}", RoleProjectReadOnly, s.serveBucket)
+	s.snapshotRoutes() // snapshots.go, export_create.go
 }
 
 // route is what an operation's path names.
@@ -79,6 +80,7 @@ func (s *Server) handle(pattern, role string, serve func(http.ResponseWriter, *h
 		if s.applyFault(w, r, rt) {
 			return
 		}
+		s.progressExports() // export_create.go: created jobs move on with the clock
 		serve(w, r, rt)
 	})
 }

@@ -68,6 +68,7 @@ type Server struct {
 	keyInFlight    map[string]int // claimed key -> requests in flight
 	maxKeyInFlight int            // most requests of one key in flight
 	rateLimited    int            // 429s answered for MaxInFlightPerKey
+	exports        exportState    // snapshots.go, export_create.go
 
 	Behaviours
 
@@ -108,6 +109,8 @@ func New() *Server {
 	s.SetJobs(ProjectID, ClusterBucketKinds, BucketKindsJobs())
 	s.SetJobs(ProjectID, ClusterReexported, ReexportedJobs())
 	s.SetExportBuckets(ProjectID, SeededExportBuckets()...)
+	s.SetSnapshots(ProjectID, ClusterReplicaSet, SeededReplicaSetSnapshots()...)
+	s.SetSnapshots(ProjectID, ClusterSharded, SeededShardedSnapshots()...)
 	return s
 }
 

@@ -80,3 +80,21 @@ output "nightly_export" {
     progress = try("${local.nightly.export_status.exported_collections}/${local.nightly.export_status.total_collections} collections", "unknown")
   }
 }
+
+# The same job once it has ended: the read waits while it is Queued or
+# InProgress (within the read timeout, 20m by default), so that what reads
+# the export in this apply never reads a half-written one.
+data "atlasexports_snapshot_export" "nightly_done" {
+  project_id          = var.project_id
+  cluster_name        = "orders"
+  export_id           = var.export_id
+  wait_for_completion = true
+}
+
+output "nightly_export_done" {
+  description = "Where the nightly export is, once it has ended, and how it ended."
+  value = {
+    state = data.atlasexports_snapshot_export.nightly_done.state
+    uri   = data.atlasexports_snapshot_export.nightly_done.uri
+  }
+}
