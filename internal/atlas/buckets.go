@@ -1,6 +1,7 @@
 package atlas
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,11 +74,8 @@ type bucketAnswer struct {
 // ErrExportBucketNotFound. The bucket returned is shared: callers must not
 // modify it.
 func (c *Client) GetExportBucket(ctx context.Context, projectID, bucketID string) (*ExportBucket, error) {
-	if !ProjectIDPattern.MatchString(projectID) {
-		return nil, fmt.Errorf("project ID %q is not 24 lowercase hexadecimal characters", projectID)
-	}
-	if !ExportIDPattern.MatchString(bucketID) {
-		return nil, fmt.Errorf("export bucket ID %q is not 24 lowercase hexadecimal characters", bucketID)
+	if err := cmp.Or(validateID("project ID", projectID), validateID("export bucket ID", bucketID)); err != nil {
+		return nil, err
 	}
 	key := projectID + "/" + bucketID
 	for {

@@ -96,10 +96,6 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// ErrorCodeIPNotOnAccessList is Atlas's errorCode for a request from an
-// address that the credentials' API access list does not allow.
-const ErrorCodeIPNotOnAccessList = "IP_ADDRESS_NOT_ON_ACCESS_LIST"
-
 // TimeoutError is an attempt that got no complete answer within its time
 // limit (request_timeout).
 type TimeoutError struct {

@@ -1,6 +1,7 @@
 package atlas
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -115,15 +116,21 @@ func (e *ResponseBodyError) transient() bool {
 	return netErr || errors.Is(e.Err, io.ErrUnexpectedEOF)
 }
 
+// validateID refuses an ID that is not the API's 24 lowercase hexadecimal
+// characters (ProjectIDPattern and ExportIDPattern are the same expression).
+func validateID(what, id string) error {
+	if !ExportIDPattern.MatchString(id) {
+		return fmt.Errorf("%s %q is not 24 lowercase hexadecimal characters", what, id)
+	}
+	return nil
+}
+
 // GetExportJob reads one export job.
 func (c *Client) GetExportJob(ctx context.Context, projectID, clusterName, exportID string) (*ExportJob, error) {
 	// As for the list: no request path out of arbitrary text (an empty ID
 	// would read the list, "../.." another resource).
-	if err := validatePath(projectID, clusterName); err != nil {
+	if err := cmp.Or(validatePath(projectID, clusterName), validateID("export ID", exportID)); err != nil {
 		return nil, err
-	}
-	if !ExportIDPattern.MatchString(exportID) {
-		return nil, fmt.Errorf("export ID %q is not 24 lowercase hexadecimal characters", exportID)
 	}
 	var job ExportJob
 	if err := c.get(ctx, c.exportsURL(projectID, clusterName, exportID).String(), c.mediaType, &job); err != nil {

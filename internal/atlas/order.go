@@ -11,25 +11,7 @@ import (
 // sort after every job that has one. The contract promises no order for the
 // list, so the client never relies on the one Atlas sends.
 func SortNewestFirst(jobs []ExportJob) {
-	slices.SortStableFunc(jobs, func(a, b ExportJob) int {
-		return cmp.Or(compareTimesNewestFirst(a.CreatedAt, b.CreatedAt), cmp.Compare(str(b.ID), str(a.ID)))
-	})
-}
-
-// compareTimesNewestFirst orders RFC 3339 times newest first, the ones that
-// do not parse (or are missing) last.
-func compareTimesNewestFirst(a, b *string) int {
-	ta, okA := parseRFC3339(a)
-	tb, okB := parseRFC3339(b)
-	return newestKnownFirst(ta, okA, tb, okB)
-}
-
-func parseRFC3339(s *string) (time.Time, bool) {
-	if s == nil {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339, *s)
-	return t, err == nil
+	sortJobs(jobs, false)
 }
 
 // SortBySnapshotNewestFirst orders jobs by the time of the snapshot each
@@ -38,6 +20,12 @@ func parseRFC3339(s *string) (time.Time, bool) {
 // as SortNewestFirst. A job whose snapshot time is unknown sorts after every
 // job whose time is known.
 func SortBySnapshotNewestFirst(jobs []ExportJob) {
+	sortJobs(jobs, true)
+}
+
+// sortJobs is both orders: by snapshot first when bySnapshot, then by
+// createdAt, then by ID, all descending, unknown times last.
+func sortJobs(jobs []ExportJob, bySnapshot bool) {
 	// Each job's times are read once, not in every comparison: reading them
 	// there made a sort of 10,000 jobs take a quarter of a second
 	// (BENCHMARKS.md, "Ordering by the snapshot").
@@ -50,7 +38,9 @@ func SortBySnapshotNewestFirst(jobs []ExportJob) {
 	for i := range jobs {
 		k := &keys[i]
 		k.job = &jobs[i]
-		k.snapshot, k.hasSnapshot = SnapshotCreatedAt(str(jobs[i].Prefix))
+		if bySnapshot {
+			k.snapshot, k.hasSnapshot = SnapshotCreatedAt(str(jobs[i].Prefix))
+		}
 		k.created, k.hasCreated = parseRFC3339(jobs[i].CreatedAt)
 	}
 	slices.SortStableFunc(keys, func(a, b keyed) int {
@@ -62,6 +52,14 @@ func SortBySnapshotNewestFirst(jobs []ExportJob) {
 		sorted[i] = *k.job
 	}
 	copy(jobs, sorted)
+}
+
+func parseRFC3339(s *string) (time.Time, bool) {
+	if s == nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, *s)
+	return t, err == nil
 }
 
 // newestKnownFirst orders two times, each known or not, newest first and

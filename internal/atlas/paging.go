@@ -41,8 +41,8 @@ var (
 )
 
 func validatePath(projectID, clusterName string) error {
-	if !ProjectIDPattern.MatchString(projectID) {
-		return fmt.Errorf("project ID %q is not 24 lowercase hexadecimal characters", projectID)
+	if err := validateID("project ID", projectID); err != nil {
+		return err
 	}
 	if len(clusterName) > MaxClusterNameLength || !ClusterNamePattern.MatchString(clusterName) {
 		return fmt.Errorf("cluster name %q must be 1 to %d letters, digits and hyphens, starting with a letter or digit",
