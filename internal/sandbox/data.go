@@ -5,8 +5,11 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -127,29 +130,51 @@ var generatedBuckets = [...]string{BucketAWS, BucketGCP, BucketAzure}
 //go:embed seeded.json
 var seededJSON []byte
 
-// seeded reads seededJSON afresh, so that each caller owns what it gets.
-// Its jobs are served as the typed fields say, as jobs built in Go are.
-func seeded() FixtureProject {
+// seeded is seededJSON, read once: a few milliseconds that New would
+// otherwise spend on each of its calls. Its jobs are served as the typed
+// fields say, as jobs built in Go are.
+var seeded = sync.OnceValue(func() FixtureProject {
 	f, err := LoadFixtures(bytes.NewReader(seededJSON))
 	if err != nil {
 		panic(err) // the package's own file: every test that calls New reads it
 	}
-	p := f.Projects[0]
-	for _, c := range p.Clusters {
+	for _, c := range f.Projects[0].Clusters {
 		for i := range c.Jobs {
 			c.Jobs[i].raw = nil
 		}
 	}
-	return p
-}
+	return f.Projects[0]
+})
 
+// seededJobs are a seeded cluster's jobs, copied so that each caller owns
+// what it gets.
 func seededJobs(cluster string) []Job {
+	var jobs []Job
 	for _, c := range seeded().Clusters {
-		if c.Name == cluster {
-			return c.Jobs
+		for _, j := range c.Jobs {
+			if c.Name == cluster {
+				jobs = append(jobs, j.clone())
+			}
 		}
 	}
-	return nil
+	return jobs
+}
+
+func (j Job) clone() Job {
+	j.Components = slices.Clone(j.Components)
+	if j.CustomData != nil {
+		labels := slices.Clone(*j.CustomData)
+		j.CustomData = &labels
+	}
+	if j.ExportStatus != nil {
+		status := *j.ExportStatus
+		j.ExportStatus = &status
+	}
+	if j.StateReason != nil {
+		reason := *j.StateReason
+		j.StateReason = &reason
+	}
+	return j
 }
 
 // DocsReplicaSetJobs is the replica set example of the documentation.
@@ -169,7 +194,7 @@ func ReexportedJobs() []Job { return seededJobs(ClusterReexported) }
 func SeededExportBuckets() []ExportBucket {
 	var buckets []ExportBucket
 	for _, b := range seeded().ExportBuckets {
-		buckets = append(buckets, b.Bucket)
+		buckets = append(buckets, maps.Clone(b.Bucket))
 	}
 	return buckets
 }
