@@ -123,23 +123,6 @@ func (s *Server) reportedTotal(pageNum, actual int) *int {
 	return nil
 }
 
-// servedPageNum is the page the list operation serves when asked for pageNum.
-func (s *Server) servedPageNum(pageNum int) int {
-	if s.IgnorePageNum {
-		return 1
-	}
-	return pageNum
-}
-
-// servedPageSize is the page size the list operation serves when asked
-// for itemsPerPage.
-func (s *Server) servedPageSize(itemsPerPage int) int {
-	if s.MaxItemsPerPage > 0 {
-		return min(itemsPerPage, s.MaxItemsPerPage)
-	}
-	return itemsPerPage
-}
-
 // RateLimited counts the 429s MaxInFlightPerKey has answered.
 func (s *Server) RateLimited() int {
 	s.mu.Lock()

@@ -108,24 +108,3 @@ const (
 	BucketAzureAccountOnly = "64b7e30ac1d2a3b4c5d6e803"
 	BucketDeleted          = "64b7e30ac1d2a3b4c5d6e8ff"
 )
-
-// SeededExportBuckets are the export buckets New seeds into ProjectID.
-func SeededExportBuckets() []ExportBucket {
-	return []ExportBucket{
-		{
-			"_id": BucketAWS, "bucketName": "atlas-exports-docs", "cloudProvider": "AWS",
-			"iamRoleId": "64b7e31bc1d2a3b4c5d6e900", "region": "us-east-1", "requirePrivateNetworking": false,
-		},
-		{"_id": BucketGCP, "bucketName": "atlas-exports-gcs", "cloudProvider": "GCP", "roleId": "64b7e31bc1d2a3b4c5d6e901"},
-		{
-			"_id": BucketAzure, "bucketName": "exportcontainer", "cloudProvider": "AZURE",
-			"roleId": "64b7e31bc1d2a3b4c5d6e902", "tenantId": "4297fc77-1592-4de8-a6d5-a8c32401df87",
-			"serviceUrl": "https://atlasexportsdocs.blob.core.windows.net/exportcontainer",
-		},
-		{
-			"_id": BucketAzureAccountOnly, "bucketName": "nightly", "cloudProvider": "AZURE",
-			"roleId": "64b7e31bc1d2a3b4c5d6e902", "tenantId": "4297fc77-1592-4de8-a6d5-a8c32401df87",
-			"serviceUrl": "https://atlasexportsdocs.blob.core.windows.net",
-		},
-	}
-}

@@ -1,10 +1,15 @@
 package sandbox
 
 import (
+	"bytes"
+	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -100,161 +105,98 @@ const (
 	ClientID     = "mdb_sa_id_64b7e2f0c1d2a3b4c5d6e7f9"
 	ClientSecret = "mdb_sa_sk_sandbox_3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e" //nolint:gosec // the sandbox's published test credential
 
-	bucketID = BucketAWS
+	bucketID = BucketAWS // the documentation examples' bucket, in tests
 )
 
 // generatedBuckets are the export buckets the generated jobs cycle through:
 // three distinct buckets, one of each cloud.
 var generatedBuckets = [...]string{BucketAWS, BucketGCP, BucketAzure}
 
-// DocsReplicaSetJobs is the replica set example of "Get All Cloud Backup
-// Snapshot Export Jobs" (shared/seed), with its placeholders filled in and the
-// prefix without its leading slash, as Atlas sends it.
-func DocsReplicaSetJobs() []Job {
-	return []Job{{
-		CreatedAt:      "2021-03-25T16:49:23Z",
-		ExportBucketID: bucketID,
-		ID:             "605ccba3c1c7613f423e1585",
-		Prefix:         docsPrefix(ClusterReplicaSet, "2021-03-25T1649+0000/1616694179"),
-		SnapshotID:     "605cc9a7c1c7613f423e0f11",
-		State:          "InProgress",
-	}}
-}
+// seededJSON holds the seeded data in the fixtures format (jobs and buckets
+// as the typed fields hold them): the replica set and sharded cluster
+// examples of "Get All Cloud Backup Snapshot Export Jobs" (shared/seed),
+// their placeholders filled in and the prefixes without the leading slash,
+// as Atlas sends them; ClusterBucketKinds, a Successful export to each
+// seeded bucket (the GCP one with the leading slash the documentation's
+// examples show) and an old one to BucketDeleted; ClusterReexported, daily
+// snapshots at 03:27 each exported a minute later, in the recordings' form of
+// prefix (2026-08-10T0327) or the documentation's (2026-08-11T0327+0000, with
+// its leading slash; one with a +0200 offset), where on 13 August the
+// snapshot of 9 August is exported again, so that it is the newest job but
+// not the newest data; that day's own export failed, a snapshot taken later
+// that day is still being exported, and the oldest job's prefix names no
+// snapshot; and the seeded export buckets.
+//
+//go:embed seeded.json
+var seededJSON []byte
 
-// DocsShardedJobs is the sharded cluster example of the same page.
-func DocsShardedJobs() []Job {
-	return []Job{
-		{
-			Components: []Component{
-				{ExportID: "60675896c37241327a557130", ReplicaSetName: "atlas-xxxxxx-shard-0"},
-				{ExportID: "60675896c37241327a557132", ReplicaSetName: "atlas-wnvwfd-shard-1"},
-			},
-			CreatedAt:      "2021-04-02T17:47:02Z",
-			ExportBucketID: bucketID,
-			ID:             "60675896c37241327a55712f",
-			Prefix:         docsPrefix(ClusterSharded, "2021-04-02T1742/1617385622"),
-			SnapshotID:     "6067577c0d97065aabbe5a10",
-			State:          "Queued",
-		},
-		{
-			Components: []Component{
-				{ExportID: "606758180d97065aabbe5b86", ReplicaSetName: "atlas-xxxxxx-shard-0"},
-				{ExportID: "606758180d97065aabbe5b88", ReplicaSetName: "atlas-xxxxxx-shard-1"},
-			},
-			CreatedAt:      "2021-04-02T17:44:56Z",
-			ExportBucketID: bucketID,
-			ID:             "606758180d97065aabbe5b85",
-			Prefix:         docsPrefix(ClusterSharded, "2021-04-02T1742/1617385496"),
-			SnapshotID:     "6067577c0d97065aabbe5a10",
-			State:          "Successful",
-		},
+// seeded is seededJSON, read once: a few milliseconds that New would
+// otherwise spend on each of its calls. Its jobs are served as the typed
+// fields say, as jobs built in Go are.
+var seeded = sync.OnceValue(func() FixtureProject {
+	f, err := LoadFixtures(bytes.NewReader(seededJSON))
+	if err != nil {
+		panic(err) // the package's own file: every test that calls New reads it
 	}
-}
-
-// BucketKindsJobs are the jobs of ClusterBucketKinds, newest first: a
-// Successful export to each seeded bucket (the GCP one with the leading slash
-// the documentation's examples show, the others without, as Atlas sends
-// them), then an old one to BucketDeleted.
-func BucketKindsJobs() []Job {
-	kinds := []struct {
-		bucket       string
-		created      time.Time
-		leadingSlash bool
-	}{
-		{BucketAWS, time.Date(2026, 11, 5, 3, 0, 0, 0, time.UTC), false},
-		{BucketGCP, time.Date(2026, 11, 4, 3, 0, 0, 0, time.UTC), true},
-		{BucketAzure, time.Date(2026, 11, 3, 3, 0, 0, 0, time.UTC), false},
-		{BucketAzureAccountOnly, time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC), false},
-		{BucketDeleted, time.Date(2024, 1, 2, 3, 0, 0, 0, time.UTC), false},
-	}
-	jobs := make([]Job, 0, len(kinds))
-	for i, k := range kinds {
-		prefix := docsPrefix(ClusterBucketKinds, fmt.Sprintf("%s/%d", k.created.Format("2006-01-02T1504"), k.created.Unix()))
-		if k.leadingSlash {
-			prefix = "/" + prefix
+	for _, c := range f.Projects[0].Clusters {
+		for i := range c.Jobs {
+			c.Jobs[i].raw = nil
 		}
-		jobs = append(jobs, Job{
-			ID:             objectID(k.created, 9, uint64(i)),                     //nolint:gosec // i is a non-negative index
-			SnapshotID:     objectID(k.created.Add(-5*time.Minute), 9, uint64(i)), //nolint:gosec // i is a non-negative index
-			ExportBucketID: k.bucket,
-			State:          "Successful",
-			CreatedAt:      k.created.Format(time.RFC3339),
-			FinishedAt:     k.created.Add(12 * time.Minute).Format(time.RFC3339),
-			Prefix:         prefix,
-			ExportStatus:   &ExportStatus{ExportedCollections: 4, TotalCollections: 4},
-		})
+	}
+	return f.Projects[0]
+})
+
+// seededJobs are a seeded cluster's jobs, copied so that each caller owns
+// what it gets.
+func seededJobs(cluster string) []Job {
+	var jobs []Job
+	for _, c := range seeded().Clusters {
+		for _, j := range c.Jobs {
+			if c.Name == cluster {
+				jobs = append(jobs, j.clone())
+			}
+		}
 	}
 	return jobs
 }
 
-// ReexportedJobs are the jobs of ClusterReexported, newest first by
-// createdAt. The snapshots are daily at 03:27; each is exported a minute
-// later, in the form of the real recordings (2026-08-10T0327) or of the
-// documentation (2026-08-11T0327+0000, with its leading slash; one with a
-// +0200 offset). On 13 August the snapshot of 9 August is exported again, so
-// that it is the newest job but not the newest data; that day's own export
-// failed, and a snapshot taken later that day is still being exported. The
-// oldest job's prefix does not name its snapshot.
-func ReexportedJobs() []Job {
-	day := func(d, hour, minute, second int) time.Time {
-		return time.Date(2026, 8, d, hour, minute, second, 0, time.UTC)
+func (j Job) clone() Job {
+	j.Components = slices.Clone(j.Components)
+	if j.CustomData != nil {
+		labels := slices.Clone(*j.CustomData)
+		j.CustomData = &labels
 	}
-	jobs := []struct {
-		created, snapshot time.Time
-		snapshotSegment   string // "" for the recordings' form of snapshot
-		leadingSlash      bool
-		state             string
-		bucket            string
-	}{
-		{created: day(13, 10, 5, 12), snapshot: day(9, 3, 27, 0), state: "Successful", bucket: BucketGCP},
-		{created: day(13, 9, 28, 3), snapshot: day(13, 9, 27, 0), state: "InProgress", bucket: BucketAWS},
-		{created: day(13, 3, 28, 25), snapshot: day(13, 3, 27, 0), state: "Failed", bucket: BucketAWS},
-		{created: day(12, 3, 28, 40), snapshot: day(12, 3, 27, 0), snapshotSegment: "2026-08-12T0527+0200", state: "Successful", bucket: BucketAWS},
-		{created: day(11, 3, 28, 31), snapshot: day(11, 3, 27, 0), snapshotSegment: "2026-08-11T0327+0000", leadingSlash: true, state: "Successful", bucket: BucketAWS},
-		{created: day(10, 3, 28, 25), snapshot: day(10, 3, 27, 0), state: "Successful", bucket: BucketAWS},
-		{created: day(9, 3, 28, 10), snapshot: day(9, 3, 27, 0), state: "Successful", bucket: BucketAWS},
-		{created: day(8, 3, 28, 2), snapshot: day(8, 3, 27, 0), snapshotSegment: "-", state: "Successful", bucket: BucketAWS},
+	if j.ExportStatus != nil {
+		status := *j.ExportStatus
+		j.ExportStatus = &status
 	}
-	out := make([]Job, len(jobs))
-	for i, j := range jobs {
-		segment := j.snapshotSegment
-		if segment == "" {
-			segment = j.snapshot.Format("2006-01-02T1504")
-		}
-		tail := segment + "/" + fmt.Sprint(j.created.Unix())
-		if segment == "-" { // no snapshot date at all
-			tail = fmt.Sprint(j.created.Unix())
-		}
-		prefix := docsPrefix(ClusterReexported, tail)
-		if j.leadingSlash {
-			prefix = "/" + prefix
-		}
-		job := Job{
-			ID:             objectID(j.created, 11, uint64(i)), //nolint:gosec // i is a non-negative index
-			SnapshotID:     objectID(j.snapshot, 11, 0),        // one snapshot, one id, however often exported
-			ExportBucketID: j.bucket,
-			State:          j.state,
-			CreatedAt:      j.created.Format(time.RFC3339),
-			Prefix:         prefix,
-			ExportStatus:   &ExportStatus{ExportedCollections: 12, TotalCollections: 12},
-		}
-		switch j.state {
-		case "Successful":
-			job.FinishedAt = j.created.Add(14 * time.Minute).Format(time.RFC3339)
-		case "InProgress":
-			job.ExportStatus = &ExportStatus{ExportedCollections: 5, TotalCollections: 12}
-		case "Failed":
-			job.FinishedAt = j.created.Add(3 * time.Minute).Format(time.RFC3339)
-			job.ExportStatus = &ExportStatus{ExportedCollections: 2, TotalCollections: 12}
-			job.StateReason = sandboxStateReason()
-		}
-		out[i] = job
+	if j.StateReason != nil {
+		reason := *j.StateReason
+		j.StateReason = &reason
 	}
-	return out
+	return j
 }
 
-func docsPrefix(cluster, tail string) string {
-	return strings.Join([]string{"exported_snapshots", OrgID, ProjectID, cluster, tail}, "/")
+// DocsReplicaSetJobs is the replica set example of the documentation.
+func DocsReplicaSetJobs() []Job { return seededJobs(ClusterReplicaSet) }
+
+// DocsShardedJobs is the sharded cluster example of the same page.
+func DocsShardedJobs() []Job { return seededJobs(ClusterSharded) }
+
+// BucketKindsJobs are the jobs of ClusterBucketKinds, newest first.
+func BucketKindsJobs() []Job { return seededJobs(ClusterBucketKinds) }
+
+// ReexportedJobs are the jobs of ClusterReexported, newest first by
+// createdAt.
+func ReexportedJobs() []Job { return seededJobs(ClusterReexported) }
+
+// SeededExportBuckets are the export buckets New seeds into ProjectID.
+func SeededExportBuckets() []ExportBucket {
+	var buckets []ExportBucket
+	for _, b := range seeded().ExportBuckets {
+		buckets = append(buckets, maps.Clone(b.Bucket))
+	}
+	return buckets
 }
 
 // GenerateJobs makes n realistic jobs of a cluster, deterministic for a

@@ -149,3 +149,28 @@ func TestReexportedJobs(t *testing.T) {
 		t.Errorf("job 4's prefix %q is not the documentation's form", jobs[4].Prefix)
 	}
 }
+
+// TestSeededData_eachCallerOwnsItsCopy: the seeded data is read once and
+// shared, so a test that changes the jobs or buckets it was given must not
+// change what the next caller, or New, gets.
+func TestSeededData_eachCallerOwnsItsCopy(t *testing.T) {
+	jobs, buckets := ReexportedJobs(), SeededExportBuckets()
+	for i := range jobs {
+		jobs[i].ExportStatus.ExportedCollections = -1
+		if jobs[i].StateReason != nil {
+			jobs[i].StateReason.Message = "changed"
+		}
+	}
+	sharded := DocsShardedJobs()
+	sharded[0].Components[0].ExportID = "changed"
+	buckets[0]["bucketName"] = "changed"
+	if got := ReexportedJobs(); got[0].ExportStatus.ExportedCollections != 12 || got[2].StateReason.Message == "changed" {
+		t.Errorf("a caller's change reached the next caller: %+v", got)
+	}
+	if got := DocsShardedJobs(); got[0].Components[0].ExportID == "changed" {
+		t.Errorf("a caller's change reached the next caller: %+v", got[0].Components)
+	}
+	if got := SeededExportBuckets(); got[0]["bucketName"] == "changed" {
+		t.Errorf("a caller's change reached the next caller: %v", got[0])
+	}
+}

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -191,11 +190,9 @@ func writeRaw(w http.ResponseWriter, status int, contentType, body string) {
 }
 
 func proxyPage(status int) string {
-	var b bytes.Buffer
 	text := strconv.Itoa(status) + " " + http.StatusText(status)
-	b.WriteString("<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" + text +
-		"</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
-	return b.String()
+	return "<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" + text +
+		"</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 }
 
 // defaultErrorCode is the errorCode of a scripted status when the fault

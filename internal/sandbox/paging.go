@@ -58,8 +58,12 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, rt route) {
 			fmt.Sprintf("Invalid itemsPerPage %q: it must be an integer from 1 to 500.", q.Get("itemsPerPage")), "itemsPerPage", q.Get("itemsPerPage"))
 		return
 	}
-	pageNum = s.servedPageNum(pageNum)
-	itemsPerPage = s.servedPageSize(itemsPerPage)
+	if s.IgnorePageNum {
+		pageNum = 1
+	}
+	if s.MaxItemsPerPage > 0 {
+		itemsPerPage = min(itemsPerPage, s.MaxItemsPerPage)
+	}
 	key := rt.projectID + "/" + rt.cluster
 	s.mu.Lock()
 	jobs, found := s.clusters[key]
