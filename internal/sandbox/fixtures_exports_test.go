@@ -36,7 +36,7 @@ func TestFixtures_snapshotsAndExportLifecycle(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	base := srv.URL + "/api/atlas/v2/groups/6a0c82ed7379b6c6f1df8400/clusters/ledger/backup"
-	_, issued := token(t, srv, http.MethodPost, ClientID, ClientSecret, "client_credentials")
+	_, issued := token(t, srv, http.MethodPost, ClientSecret, "client_credentials")
 	bearer, _ := issued["access_token"].(string)
 	do := func(method, url, body string) map[string]any {
 		t.Helper()

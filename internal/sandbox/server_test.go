@@ -235,15 +235,16 @@ func TestServer_errors(t *testing.T) {
 	}
 }
 
-// token asks the token endpoint for an access token.
-func token(t *testing.T, srv *httptest.Server, method, id, secret, grant string) (int, map[string]any) {
+// token asks the token endpoint for an access token of the sandbox's
+// service account (ClientID) with secret.
+func token(t *testing.T, srv *httptest.Server, method, secret, grant string) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, srv.URL+"/api/oauth/token", strings.NewReader(url.Values{"grant_type": {grant}}.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(id, secret)
+	req.SetBasicAuth(ClientID, secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +271,7 @@ func TestServer_serviceAccount(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			s, srv := startSeeded(t)
-			status, body := token(t, srv, tc.method, ClientID, tc.secret, tc.grant)
+			status, body := token(t, srv, tc.method, tc.secret, tc.grant)
 			if status != tc.wantStatus || (tc.wantError != "" && body["error"] != tc.wantError) {
 				t.Fatalf("%d %v, want %d with error %q", status, body, tc.wantStatus, tc.wantError)
 			}
@@ -289,7 +290,7 @@ func TestServer_serviceAccount(t *testing.T) {
 
 	t.Run("bearer tokens", func(t *testing.T) {
 		s, srv := startSeeded(t)
-		_, body := token(t, srv, http.MethodPost, ClientID, ClientSecret, "client_credentials")
+		_, body := token(t, srv, http.MethodPost, ClientSecret, "client_credentials")
 		access, _ := body["access_token"].(string)
 		list := srv.URL + exportsPath("v2", ProjectID, ClusterSharded)
 		if resp, body := get(t, http.DefaultClient, list, "Authorization", "Bearer "+access); resp.StatusCode != http.StatusOK {

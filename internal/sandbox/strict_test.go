@@ -273,7 +273,7 @@ func TestServer_countRequests(t *testing.T) {
 	get(t, digestClient(), list+"?pageNum=1")
 	get(t, digestClient(), list+"?pageNum=2")
 	get(t, digestClient(), srv.URL+bucketPath(ProjectID, BucketAWS), "Accept", acceptBuckets2024)
-	token(t, srv, http.MethodPost, ClientID, ClientSecret, "client_credentials")
+	token(t, srv, http.MethodPost, ClientSecret, "client_credentials")
 	for name, tc := range map[string]struct {
 		match func(Request) bool
 		want  int
