@@ -40,12 +40,14 @@ data "atlasexports_snapshot_exports" "successful" {
   project_id   = var.project_id
   cluster_name = each.value
   states       = ["Successful"]
-  # results are newest first: the newest successful export is all we need.
-  limit = 1
+  # The newest data first, even when an old snapshot was exported again
+  # after newer ones; limit = 1 keeps that one job in the state.
+  order_by = "snapshot_created_at"
+  limit    = 1
 }
 
 locals {
-  # results are newest first, so [0] is the latest export.
+  # results[0] is the export of the newest data.
   latest_successful = {
     for name, exports in data.atlasexports_snapshot_exports.successful :
     name => try(exports.results[0], null)
