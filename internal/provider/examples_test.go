@@ -112,6 +112,24 @@ func TestExamples_freshnessCheck_ageInDaysFailsThePlan(t *testing.T) {
 	}
 }
 
+// With fail_when_stale, the example's output precondition fails the plan,
+// naming the late clusters, and lets a plan of fresh clusters through.
+func TestExamples_freshnessCheck_failWhenStale(t *testing.T) {
+	t.Parallel()
+	cli := newTerraformCLI(t)
+	url := startFreshnessSandbox(t)
+	out, err := planFreshnessExample(t, cli, url, `cluster_names = ["reexported", "fresh"]`, "fail_when_stale = true")
+	if err == nil {
+		t.Fatalf("terraform plan succeeded with fail_when_stale and a stale cluster:\n%s", out)
+	}
+	if want := errorText("Error: Module output value precondition failed", "No successful export newer than 26h for: reexported."); !want.Match(out) {
+		t.Errorf("the plan does not fail with %s:\n%s", want, out)
+	}
+	if out, err := planFreshnessExample(t, cli, url, `cluster_names = ["fresh"]`, "fail_when_stale = true"); err != nil {
+		t.Errorf("terraform plan of a fresh cluster with fail_when_stale: %v\n%s", err, out)
+	}
+}
+
 // startFreshnessSandbox starts the sandbox with a cluster "fresh" whose only
 // export holds a snapshot taken an hour ago, and returns its URL.
 func startFreshnessSandbox(t *testing.T) string {

@@ -1,5 +1,6 @@
 # A warning on every plan and apply when the newest successful export of one
-# of several clusters holds data older than a given age.
+# of several clusters holds data older than a given age, or, with
+# fail_when_stale, a failed plan.
 
 terraform {
   required_version = ">= 1.5"
@@ -35,6 +36,12 @@ variable "max_export_age" {
   }
 }
 
+variable "fail_when_stale" {
+  description = "Fail the plan, and so the CI job that runs it, rather than warn, when an export is too old."
+  type        = bool
+  default     = false
+}
+
 # The newest successful export of each cluster, by the snapshot's time. A
 # cluster without one has an empty results, which the check reports.
 data "atlasexports_snapshot_exports" "newest" {
@@ -61,11 +68,21 @@ locals {
   ]
 }
 
-# A check warns and never stops a plan or an apply; the guide says how to
-# fail instead.
+# A check warns and never stops a plan or an apply.
 check "exports_are_fresh" {
   assert {
     condition     = length(local.stale_clusters) == 0
     error_message = "No successful export newer than ${var.max_export_age} for: ${join(", ", local.stale_clusters)}. Check these clusters' backup and export policies."
+  }
+}
+
+# An output's precondition fails the plan when it does not hold.
+output "stale_clusters" {
+  description = "The clusters without a successful export newer than max_export_age."
+  value       = local.stale_clusters
+
+  precondition {
+    condition     = !var.fail_when_stale || length(local.stale_clusters) == 0
+    error_message = "No successful export newer than ${var.max_export_age} for: ${join(", ", local.stale_clusters)}."
   }
 }
