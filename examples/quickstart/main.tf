@@ -27,6 +27,9 @@ variable "cluster_names" {
   type        = list(string)
 }
 
+# Every job of each cluster, for the counts and lists below. Each job is
+# stored in the state, about 1 KB: a cluster with thousands of exports makes
+# a state of megabytes, which the successful list below avoids with limit.
 data "atlasexports_snapshot_exports" "all" {
   for_each = toset(var.cluster_names)
 
