@@ -4,16 +4,17 @@
 # checks that it holds what the Terraform Registry needs, and the sandbox's
 # archives:
 #  - a zip per platform the Compatibility section of README.md lists, and no
-#    other: terraform-provider-atlasexports_VERSION_OS_ARCH.zip, holding only
-#    the binary terraform-provider-atlasexports_vVERSION (.exe on Windows);
+#    other: terraform-provider-atlasexports_VERSION_OS_ARCH.zip, holding the
+#    binary terraform-provider-atlasexports_vVERSION (.exe on Windows) and
+#    LICENSE, and nothing else;
 #  - terraform-provider-atlasexports_VERSION_manifest.json, uploaded by the
 #    release from terraform-registry-manifest.json, which says protocol 6.0;
 #  - terraform-provider-atlasexports_VERSION_SHA256SUMS, listing every zip and
 #    the manifest, and nothing else, with their right hashes;
 #  - its detached signature, _SHA256SUMS.sig, valid for the signing key;
 #  - atlas-sandbox_VERSION_OS_ARCH.tar.gz (.zip on Windows) for each platform
-#    below, holding the atlas-sandbox binary, each with a .sha256 file that
-#    sha256sum -c accepts.
+#    below, holding the atlas-sandbox binary and LICENSE, each with a .sha256
+#    file that sha256sum -c accepts.
 #
 # A release signs SHA256SUMS with the key registered with the Registry
 # (GPG_FINGERPRINT). Here a throwaway key, made for this run in a temporary
@@ -73,8 +74,9 @@ for p in $platforms; do
     fail "no $zip, though README.md lists $p"
     continue
   fi
-  content=$(unzip -Z1 "$zip") || { fail "$zip is not a zip archive"; continue; }
-  [ "$content" = "$binary" ] || fail "$zip holds $(echo "$content" | paste -sd' '), not $binary alone"
+  content=$(unzip -Z1 "$zip" | sort) || { fail "$zip is not a zip archive"; continue; }
+  [ "$content" = "$(printf 'LICENSE\n%s' "$binary" | sort)" ] || fail "$zip holds $(echo "$content" | paste -sd' '), not $binary and LICENSE alone"
+  unzip -p "$zip" LICENSE | cmp -s - "$root/LICENSE" || fail "$zip's LICENSE is not the repository's"
   want_sums+="$zip"$'\n'
 done
 for zip in "${name}_${version}"_*.zip; do
@@ -130,11 +132,12 @@ for p in $sandbox_platforms; do
   *) content=$(tar -tzf "$archive") || { fail "$archive is not a gzipped tar archive"; continue; } ;;
   esac
   grep -qx "$binary" <<<"$content" || fail "$archive has no $binary"
+  grep -qx LICENSE <<<"$content" || fail "$archive has no LICENSE"
 done
 
 if [ $status -ne 0 ]; then
   exit $status
 fi
-echo "release-check: $dist holds, for $version: $(wc -l <<<"$platforms") provider zips ($(echo $platforms | sed 's/ /, /g')), each with its one binary;" \
+echo "release-check: $dist holds, for $version: $(wc -l <<<"$platforms") provider zips ($(echo $platforms | sed 's/ /, /g')), each with its binary and LICENSE;" \
   "the manifest (protocol 6.0); $sums listing exactly those, with matching hashes, and its valid signature;" \
-  "the sandbox archives for $(echo $sandbox_platforms | sed 's/ /, /g'), each with a matching .sha256"
+  "the sandbox archives for $(echo $sandbox_platforms | sed 's/ /, /g'), each with atlas-sandbox, LICENSE and a matching .sha256"

@@ -4,9 +4,11 @@
 # module tests of examples/module-testing, under one Terraform or OpenTofu
 # binary instead of the terraform on PATH.
 #
-# Usage: scripts/test-cli.sh CLI   CLI is the path of a terraform or tofu binary.
+# Usage: scripts/test-cli.sh CLI   CLI is a terraform or tofu binary: its path,
+# or its name on PATH.
 set -euo pipefail
-cli=$(realpath "$1")
+cli=$(command -v "$1") || { echo "test-cli: no $1 on PATH" >&2; exit 1; }
+cli=$(realpath "$cli")
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 work="$root/build/test-cli"

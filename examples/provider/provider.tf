@@ -1,39 +1,30 @@
 terraform {
   required_providers {
     atlasexports = {
-      source = "atlasexports/atlasexports"
+      source  = "atlasexports/atlasexports"
+      version = "~> 0.1"
     }
   }
 }
 
-# With no credential attributes, the provider reads its credentials from the
-# environment, as the mongodbatlas provider does: MONGODB_ATLAS_CLIENT_ID and
-# MONGODB_ATLAS_CLIENT_SECRET (a service account), MONGODB_ATLAS_ACCESS_TOKEN
-# (a service account's access token), or MONGODB_ATLAS_PUBLIC_API_KEY and
-# MONGODB_ATLAS_PRIVATE_API_KEY (an API key).
+# Credentials from the environment (Authentication, below).
 provider "atlasexports" {}
 
-# Or in the provider block, here a service account whose secret comes from a
-# sensitive variable. A provider block that sets any credential is the only
-# place the provider reads them from: the environment is then ignored.
-provider "atlasexports" {
-  alias = "reporting"
-
-  client_id     = var.atlas_client_id
-  client_secret = var.atlas_client_secret
-
-  # Optional: the defaults suit most uses.
-  max_retries     = 6
-  request_timeout = "90s"
+# The export of the newest data of the cluster orders: only successful
+# exports, ordered by when Atlas took the snapshot.
+data "atlasexports_snapshot_export" "orders" {
+  project_id   = var.project_id
+  cluster_name = "orders"
+  most_recent  = true
+  order_by     = "snapshot_created_at"
 }
 
-variable "atlas_client_id" {
-  description = "Client ID of the Atlas service account."
-  type        = string
+output "orders_export_uri" {
+  # s3://, gs:// or https://<account>.blob.core.windows.net/...
+  value = data.atlasexports_snapshot_export.orders.uri
 }
 
-variable "atlas_client_secret" {
-  description = "Client secret of the Atlas service account."
+variable "project_id" {
+  description = "Atlas project ID (24 hexadecimal characters)."
   type        = string
-  sensitive   = true
 }

@@ -27,6 +27,9 @@ variable "cluster_names" {
   type        = list(string)
 }
 
+# Every job of each cluster, for the counts and lists below. Each job is
+# stored in the state, about 1 KB: a cluster with thousands of exports makes
+# a state of megabytes, which the successful list below avoids with limit.
 data "atlasexports_snapshot_exports" "all" {
   for_each = toset(var.cluster_names)
 
@@ -40,12 +43,14 @@ data "atlasexports_snapshot_exports" "successful" {
   project_id   = var.project_id
   cluster_name = each.value
   states       = ["Successful"]
-  # results are newest first: the newest successful export is all we need.
-  limit = 1
+  # The newest data first, even when an old snapshot was exported again
+  # after newer ones; limit = 1 keeps that one job in the state.
+  order_by = "snapshot_created_at"
+  limit    = 1
 }
 
 locals {
-  # results are newest first, so [0] is the latest export.
+  # results[0] is the export of the newest data.
   latest_successful = {
     for name, exports in data.atlasexports_snapshot_exports.successful :
     name => try(exports.results[0], null)

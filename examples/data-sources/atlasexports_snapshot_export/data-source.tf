@@ -1,21 +1,3 @@
-terraform {
-  required_providers {
-    atlasexports = {
-      source = "atlasexports/atlasexports"
-    }
-  }
-}
-
-variable "project_id" {
-  description = "Atlas project ID (24 hexadecimal characters)."
-  type        = string
-}
-
-variable "export_id" {
-  description = "ID of the export job that a pipeline run started, as that run recorded it."
-  type        = string
-}
-
 # The newest successful export of a cluster: most_recent reads only
 # Successful jobs unless states says otherwise, and fails the plan when there
 # is none yet.

@@ -1,17 +1,6 @@
-terraform {
-  required_providers {
-    atlasexports = {
-      source = "atlasexports/atlasexports"
-    }
-  }
-}
-
-variable "project_id" {
-  description = "Atlas project ID (24 hexadecimal characters)."
-  type        = string
-}
-
-# Only the successful exports of the "orders" cluster, newest first.
+# Only the successful exports of the "orders" cluster, newest first. Every
+# job kept is stored in the state, about 1 KB each: add limit when you need
+# only the newest few.
 data "atlasexports_snapshot_exports" "orders" {
   project_id   = var.project_id
   cluster_name = "orders"
