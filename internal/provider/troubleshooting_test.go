@@ -43,6 +43,17 @@ type troubleshootingScenario struct {
 	// proxy, when set, answers every request instead of the sandbox, as
 	// something between Terraform and Atlas may.
 	proxy http.HandlerFunc
+	// baseURL, when set, is the provider's base_url instead of the
+	// sandbox's.
+	baseURL string
+	// setup changes the guide's sandbox before the plan.
+	setup func(*sandbox.Server)
+	// action, when set, is the config of an atlasexports_export_snapshot
+	// action on cluster of the sandbox's seeded project, invoked with
+	// terraform apply -invoke instead of planning data: Terraform 1.14 or
+	// later.
+	action  []string
+	cluster string
 }
 
 func guideList(extra ...string) string {
@@ -123,6 +134,82 @@ var troubleshootingScenarios = map[string]troubleshootingScenario{
 			w.WriteHeader(http.StatusUnauthorized)
 		},
 	},
+	"no-credentials": {
+		provider: []string{},
+	},
+	"unknown-provider-value": {
+		provider: []string{`public_key = terraform_data.key.output`, attr("private_key", sandbox.PrivateKey)},
+		data:     guideList() + block(`resource "terraform_data" "key"`, attr("input", sandbox.PublicKey)),
+	},
+	"http-base-url": {
+		baseURL: "http://cloud.mongodb.com",
+	},
+	"base-url-env": {
+		env:     []string{EnvBaseURL, "cloud.mongodb.com"},
+		baseURL: "-",
+	},
+	"max-retries-env": {
+		env: []string{EnvMaxRetries, "five"},
+	},
+	"invalid-duration": {
+		provider: []string{attr("public_key", sandbox.PublicKey), attr("private_key", sandbox.PrivateKey),
+			`request_timeout = "60"`},
+	},
+	"invalid-read-timeout": {
+		data: guideList(`timeouts = { read = "20" }`),
+	},
+	"state-case": {
+		data: guideList(`states = ["successful"]`),
+	},
+	"state-name": {
+		data: guideList(`states = ["In Progress"]`),
+	},
+	"unknown-state": {
+		data: guideList(`states = ["Succesful"]`),
+	},
+	"export-id-and-most-recent": {
+		data: block(`data "atlasexports_snapshot_export" "orders"`, attr("project_id", guideProject),
+			attr("cluster_name", guideCluster), attr("export_id", guideDeletedBucket), "most_recent = true"),
+	},
+	"no-job-selected": {
+		data: block(`data "atlasexports_snapshot_export" "orders"`, attr("project_id", guideProject),
+			attr("cluster_name", guideCluster)),
+	},
+	"only-with-most-recent": {
+		data: block(`data "atlasexports_snapshot_export" "orders"`, attr("project_id", guideProject),
+			attr("cluster_name", guideCluster), attr("export_id", guideDeletedBucket), `states = ["Successful"]`),
+	},
+	"server-error": {
+		fault:    &sandbox.Fault{Status: 503},
+		provider: []string{attr("public_key", sandbox.PublicKey), attr("private_key", sandbox.PrivateKey), "max_retries = 1"},
+	},
+	"bucket-refused": {
+		fault: &sandbox.Fault{ExportBucketID: guideDeletedBucket, Status: 401, Body: missingRole, ContentType: "application/json"},
+	},
+	"azure-address": {
+		setup: func(s *sandbox.Server) {
+			s.SetExportBuckets(guideProject, sandbox.ExportBucket{"_id": guideDeletedBucket, "bucketName": "exports",
+				"cloudProvider": "AZURE", "serviceUrl": "https://exports.blob.core.usgovcloudapi.net/exports",
+				"roleId": "64b7e31bc1d2a3b4c5d6e902", "tenantId": "4297fc77-1592-4de8-a6d5-a8c32401df87"})
+		},
+	},
+	"action-no-completed-snapshot": {
+		cluster: sandbox.ClusterEmpty,
+		action:  []string{attr("export_bucket_id", sandbox.BucketAWS)},
+	},
+	"action-snapshot-not-found": {
+		action: []string{attr("export_bucket_id", sandbox.BucketAWS), attr("snapshot_id", sandbox.SnapshotShardedNewest)},
+	},
+	"action-snapshot-not-completed": {
+		action: []string{attr("export_bucket_id", sandbox.BucketAWS), attr("snapshot_id", sandbox.SnapshotInProgress)},
+	},
+	"action-bucket-not-found": {
+		action: []string{attr("export_bucket_id", sandbox.BucketDeleted)},
+	},
+	"action-invalid-timeout": {
+		action: []string{attr("export_bucket_id", sandbox.BucketAWS), `timeouts = { invoke = "0s" }`},
+	},
+
 	"no-successful-export": {
 		data: block(`data "atlasexports_snapshot_export" "orders"`, attr("project_id", guideProject),
 			attr("cluster_name", "orders-staging"), "most_recent = true"),
@@ -132,7 +219,7 @@ var troubleshootingScenarios = map[string]troubleshootingScenario{
 // guideSandbox serves guideProject: the cluster orders, whose jobs export to
 // a bucket that has since been deleted, and orders-staging, whose only job
 // failed.
-func guideSandbox(t *testing.T, fault *sandbox.Fault) string {
+func guideSandbox(t *testing.T, fault *sandbox.Fault, setup func(*sandbox.Server)) string {
 	t.Helper()
 	_, url := startSandbox(t, func(s *sandbox.Server) {
 		jobs := sandbox.GenerateJobs(guideCluster, 3, 1)
@@ -145,6 +232,9 @@ func guideSandbox(t *testing.T, fault *sandbox.Fault) string {
 		s.SetJobs(guideProject, "orders-staging", staging)
 		if fault != nil {
 			s.AddFault(*fault)
+		}
+		if setup != nil {
+			setup(s)
 		}
 	})
 	return url
@@ -168,23 +258,12 @@ func TestTroubleshootingGuide_quotesRealMessages(t *testing.T) {
 			if !ok {
 				t.Fatalf("the guide quotes a message for %q, which has no scenario here", name)
 			}
-			clearAtlasEnv(t)
-			setEnv(t, c.env...)
-			url := guideSandbox(t, c.fault)
-			if c.proxy != nil {
-				proxy := httptest.NewServer(c.proxy)
-				t.Cleanup(proxy.Close)
-				url = proxy.URL
+			var out string
+			if c.action != nil {
+				out = invokeGuideAction(t, c)
+			} else {
+				out = planGuide(t, c)
 			}
-			provider := c.provider
-			if provider == nil {
-				provider = []string{attr("public_key", sandbox.PublicKey), attr("private_key", sandbox.PrivateKey)}
-			}
-			data := c.data
-			if data == "" {
-				data = guideList()
-			}
-			out := newTerraformCLI(t).plan(t, providerConfig(append([]string{attr("base_url", url)}, provider...)...)+data)
 			got := strings.Join(strings.Fields(out), " ")
 			at := 0
 			for _, paragraph := range strings.Split(quote, "\n\n") {
@@ -254,4 +333,56 @@ func guideQuotes(t *testing.T) map[string]string {
 	}
 	t.Logf("quoted messages: %s", strings.Join(slices.Sorted(maps.Keys(quotes)), ", "))
 	return quotes
+}
+
+// invokeGuideAction invokes scenario c's action with terraform apply
+// -invoke and returns what terraform printed; it skips under a CLI without
+// actions.
+func invokeGuideAction(t *testing.T, c troubleshootingScenario) string {
+	t.Helper()
+	cli := actionCLI(t)
+	clearAtlasEnv(t)
+	sbx, url := exportSandbox(t, normalExport, time.Second)
+	sbx.SetSnapshots(sandbox.ProjectID, sandbox.ClusterEmpty,
+		sandbox.Snapshot{ID: "6a7944f22c88faeba59d3590", Status: "inProgress", CreatedAt: "2026-08-10T03:28:08Z", Type: sandbox.SnapshotReplicaSet})
+	cluster := c.cluster
+	if cluster == "" {
+		cluster = sandbox.ClusterReplicaSet
+	}
+	cmd := cli.command("apply", "-auto-approve", "-no-color", invokeThis)
+	if err := os.WriteFile(filepath.Join(cli.dir, "main.tf"), []byte(requiredProviders+providerBlock(url)+exportAction(cluster, c.action...)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := cmd.CombinedOutput()
+	return string(out)
+}
+
+// planGuide plans scenario c's data source against the guide's sandbox and
+// returns what terraform printed.
+func planGuide(t *testing.T, c troubleshootingScenario) string {
+	t.Helper()
+	clearAtlasEnv(t)
+	setEnv(t, c.env...)
+	url := guideSandbox(t, c.fault, c.setup)
+	if c.proxy != nil {
+		proxy := httptest.NewServer(c.proxy)
+		t.Cleanup(proxy.Close)
+		url = proxy.URL
+	}
+	provider := c.provider
+	if provider == nil {
+		provider = []string{attr("public_key", sandbox.PublicKey), attr("private_key", sandbox.PrivateKey)}
+	}
+	data := c.data
+	if data == "" {
+		data = guideList()
+	}
+	switch c.baseURL {
+	case "":
+		provider = append([]string{attr("base_url", url)}, provider...)
+	case "-": // from the environment
+	default:
+		provider = append([]string{attr("base_url", c.baseURL)}, provider...)
+	}
+	return newTerraformCLI(t).plan(t, providerConfig(provider...)+data)
 }
