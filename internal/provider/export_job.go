@@ -76,7 +76,7 @@ func exportJobAttributes() map[string]schema.Attribute {
 			MarkdownDescription: "Why the export job is in its state; Atlas sets it when a job fails. Null when " +
 				"Atlas leaves it out.",
 			Attributes: map[string]schema.Attribute{
-				"error_code": computedString("Atlas's error code for the state, such as `EXPORT_FAILED`."),
+				"error_code": computedString("Atlas's error code for the state."),
 				"message":    computedString("Human-readable explanation of the state."),
 			},
 		},
