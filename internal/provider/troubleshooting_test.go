@@ -165,7 +165,7 @@ var troubleshootingScenarios = map[string]troubleshootingScenario{
 		data: guideList(`states = ["In Progress"]`),
 	},
 	"unknown-state": {
-		data: guideList(`states = ["Succesful"]`),
+		data: guideList(`states = ["Succesful"]`), //nolint:misspell // the typo the warning is about
 	},
 	"export-id-and-most-recent": {
 		data: block(`data "atlasexports_snapshot_export" "orders"`, attr("project_id", guideProject),
@@ -343,17 +343,18 @@ func invokeGuideAction(t *testing.T, c troubleshootingScenario) string {
 	cli := actionCLI(t)
 	clearAtlasEnv(t)
 	sbx, url := exportSandbox(t, normalExport, time.Second)
+	// The cluster empty has a snapshot, but none completed to export.
 	sbx.SetSnapshots(sandbox.ProjectID, sandbox.ClusterEmpty,
 		sandbox.Snapshot{ID: "6a7944f22c88faeba59d3590", Status: "inProgress", CreatedAt: "2026-08-10T03:28:08Z", Type: sandbox.SnapshotReplicaSet})
 	cluster := c.cluster
 	if cluster == "" {
 		cluster = sandbox.ClusterReplicaSet
 	}
-	cmd := cli.command("apply", "-auto-approve", "-no-color", invokeThis)
-	if err := os.WriteFile(filepath.Join(cli.dir, "main.tf"), []byte(requiredProviders+providerBlock(url)+exportAction(cluster, c.action...)), 0o600); err != nil {
+	config := requiredProviders + providerBlock(url) + exportAction(cluster, c.action...)
+	if err := os.WriteFile(filepath.Join(cli.dir, "main.tf"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, _ := cmd.CombinedOutput()
+	out, _ := cli.command("apply", "-auto-approve", "-no-color", invokeThis).CombinedOutput()
 	return string(out)
 }
 
