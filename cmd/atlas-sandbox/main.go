@@ -28,7 +28,7 @@ func main() {
 		"(format: https://github.com/atlasexports/terraform-provider-atlasexports/tree/main/examples/sandbox-fixtures)")
 	latency := flag.Duration("latency", 0, "delay every answer by this much, to model the round trip to Atlas")
 	generate := flag.Int("generate", 0, "also seed a cluster named generated-N with N generated jobs (benchmarks; built-in data only)")
-	order := flag.String("order", "newest", "the order in which every cluster's jobs are listed: newest (as Atlas lists them), oldest or shuffled")
+	order := flag.String("order", "newest", "the order in which every cluster's jobs are listed: newest (the default; the contract promises no order), oldest or shuffled")
 	maxItemsPerPage := flag.Int("max-items-per-page", 0, "serve at most this many jobs a list page, whatever itemsPerPage asks, as a server or proxy that caps pages may (0: no cap)")
 	flag.Parse()
 	log.SetFlags(0)

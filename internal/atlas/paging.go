@@ -58,8 +58,9 @@ func validatePath(projectID, clusterName string) error {
 // short first page may be a server that caps its pages, whose size the list
 // is read again at. The estimate only schedules requests: the ids are the
 // evidence. A walk that sees a job twice (or jobs after the page that ended
-// the list) is discarded and the list read again. The provider page
-// (templates/index.md.tmpl, "What a list holds") says what this guarantees.
+// the list) is discarded and the list read again. The list data source's page
+// (templates/data-sources/snapshot_exports.md.tmpl, "What the list holds")
+// says what this guarantees.
 func (c *Client) ListExportJobs(ctx context.Context, projectID, clusterName string) (*ExportJobList, error) {
 	if err := validatePath(projectID, clusterName); err != nil {
 		return nil, err
