@@ -202,8 +202,12 @@ func holdFirstTokenRequest() (hook func(*sandbox.Server), arrived <-chan struct{
 	return func(s *sandbox.Server) {
 		s.OnArrival = func(r sandbox.Request) {
 			if r.Path == "/api/oauth/token" {
+				// Counted before it is signalled: a request the test sends
+				// once it has seen the first arrive must not be taken for
+				// the first, and held, while the first goes on.
+				first := n.Add(1) == 1
 				arrivals <- struct{}{}
-				if n.Add(1) == 1 {
+				if first {
 					<-held
 				}
 			}
